@@ -1,0 +1,91 @@
+"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, scores, serve."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cockpit.settings import get_settings
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, default=None,
+                   help="snapshot store directory (default: $COCKPIT_STORE or data/store)")
+
+
+def _store(args: argparse.Namespace) -> Path:
+    return args.store if args.store is not None else get_settings().store
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="cockpit", description="治理驾驶舱 Governance Cockpit")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="validate a drop folder and publish it as a new snapshot")
+    p.add_argument("folder", type=Path)
+    _store_arg(p)
+
+    p = sub.add_parser("snapshots", help="list published snapshots")
+    _store_arg(p)
+
+    p = sub.add_parser("demo", help="write a contract-conforming demo drop")
+    p.add_argument("--requests", type=int, default=300_000, help="number of requests (default 300000)")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--out", type=Path, default=Path("data/demo-drop"))
+    p.add_argument("--as-of", default="2026-11-25", help="manifest as_of date (YYYY-MM-DD)")
+
+    p = sub.add_parser("bootstrap", help="build and publish the demo data when the store is empty")
+    p.add_argument("--requests", type=int, default=300_000)
+    _store_arg(p)
+
+    p = sub.add_parser("check", help="validate every layout and panel declaration")
+    _store_arg(p)
+    p.add_argument("--layouts", type=Path, default=None, help="layouts directory (default: layouts/)")
+
+    p = sub.add_parser("scores", help="street composite scores and ranks for one period")
+    p.add_argument("--period", required=True, help="YYYY-MM")
+    p.add_argument("--region", default=None, help="limit to the streets under this region code")
+    p.add_argument("--format", choices=["csv", "table"], default="table")
+    _store_arg(p)
+
+    p = sub.add_parser("serve", help="serve the cockpit (Dash dev server; use gunicorn app:server in production)")
+    p.add_argument("--dev", action="store_true", help="reload when a declaration file changes")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8050)
+    _store_arg(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cockpit` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command == "ingest":
+        from cockpit.ingest import cli_ingest
+        return cli_ingest(args.folder, _store(args))
+    if args.command == "snapshots":
+        from cockpit.store import cli_snapshots
+        return cli_snapshots(_store(args))
+    if args.command == "demo":
+        from cockpit.demo import write_demo_drop
+        out = write_demo_drop(args.out, requests=args.requests, seed=args.seed, as_of=args.as_of)
+        print(f"demo drop written to {out}")
+        return 0
+    if args.command == "bootstrap":
+        from cockpit.ingest import bootstrap_demo
+        return bootstrap_demo(_store(args), requests=args.requests)
+    if args.command == "check":
+        from cockpit.specs.check import cli_check
+        return cli_check(_store(args), args.layouts or get_settings().layouts)
+    if args.command == "scores":
+        from cockpit.analytics.scores import cli_scores
+        return cli_scores(_store(args), period=args.period, region=args.region, fmt=args.format)
+    if args.command == "serve":
+        from cockpit.web.serve import serve
+        return serve(store=_store(args), host=args.host, port=args.port, dev=args.dev)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
