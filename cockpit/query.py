@@ -1,0 +1,165 @@
+"""Run panel SQL against one snapshot: scoped relations, bound parameters, timeout, result cache.
+
+Panel SQL never sees client strings. The server builds a `QueryContext` (validated region inside
+the viewer's jurisdiction, period dates, cross-filter values) and every value reaches DuckDB as a
+bound parameter. For each view with a `street_code` or `region_code` column the query gets a
+`<view>_scoped` relation limited to the region subtree (and to the active cross-filter), so panel
+authors write `FROM requests_scoped` and cannot forget the jurisdiction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from cockpit.db import Database, get_db
+from cockpit.settings import get_settings
+
+# Columns a cross-filter may constrain. A click on a panel whose options declare one of these
+# fields sets `f_<field>`; every scoped relation having that column honours it.
+CROSS_FILTER_FIELDS = ("category", "channel", "handling_level", "runway", "stage", "list", "status")
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
+
+
+class QueryError(RuntimeError):
+    """A panel query failed (bad SQL, timeout, missing table); the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """Everything a panel query may bind, already validated on the server."""
+
+    snapshot: str
+    region: str
+    as_of: date
+    period_start: date
+    period_end: date  # exclusive
+    cmp_start: date
+    cmp_end: date  # exclusive
+    street: str | None = None
+    lang: str = "zh"
+    filters: dict[str, str] = field(default_factory=dict)
+
+    def params(self) -> dict[str, Any]:
+        """All bindable values by name (the query binds only those its SQL mentions)."""
+        values = asdict(self)
+        filters = values.pop("filters")
+        values.pop("snapshot")
+        for name in CROSS_FILTER_FIELDS:
+            values[f"f_{name}"] = filters.get(name)
+        return values
+
+    def cache_key(self) -> str:
+        items = sorted((k, str(v)) for k, v in self.params().items())
+        return self.snapshot + "|" + repr(items)
+
+
+def referenced_params(sql: str) -> set[str]:
+    """Names of `$param`s used in SQL, ignoring string literals and comments."""
+    return set(_PARAM.findall(_STRINGS_AND_COMMENTS.sub(" ", sql)))
+
+
+def scoped_ctes(db: Database, snapshot: str) -> str:
+    """The WITH-list defining `scope` and a `<view>_scoped` relation for every regional view."""
+    parts = ['scope AS NOT MATERIALIZED (SELECT region_code FROM region_tree WHERE ancestor_code = $region)']
+    for view in db.tables(snapshot):
+        cols = db.columns(snapshot, view)
+        key = "street_code" if "street_code" in cols else "region_code" if "region_code" in cols else None
+        if key is None or view == "region_tree":
+            continue
+        conds = [f"{key} IN (SELECT region_code FROM scope)"]
+        conds += [f"($f_{c} IS NULL OR {c} = $f_{c})" for c in CROSS_FILTER_FIELDS if c in cols]
+        parts.append(f'{view}_scoped AS NOT MATERIALIZED (SELECT * FROM "{view}" WHERE {" AND ".join(conds)})')
+    return "WITH " + ",\n".join(parts)
+
+
+def build_sql(db: Database, snapshot: str, sql: str) -> str:
+    """Panel SQL wrapped with the scoped relations of its snapshot."""
+    return f"{scoped_ctes(db, snapshot)}\nSELECT * FROM (\n{sql.strip().rstrip(';')}\n) AS panel"
+
+
+def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,
+            timeout_s: float | None = None) -> pd.DataFrame:
+    """Run one panel statement for a context; values are bound, never formatted into the SQL."""
+    db = db or get_db()
+    full = build_sql(db, ctx.snapshot, sql)
+    if limit is not None:
+        full = f"SELECT * FROM ({full}) AS limited LIMIT {int(limit)}"
+    params = ctx.params()
+    bound = {name: params[name] for name in referenced_params(full) if name in params}
+    missing = referenced_params(full) - set(bound)
+    if missing:
+        raise QueryError(f"unknown parameter(s): {', '.join('$' + m for m in sorted(missing))}; "
+                         f"available: {', '.join('$' + p for p in sorted(params))}")
+    info = db.attach(ctx.snapshot)
+    cur = db.cursor()
+    timeout = get_settings().query_timeout_s if timeout_s is None else timeout_s
+    # DuckDB has no statement timeout; interrupt the cursor from a timer instead.
+    timer = threading.Timer(timeout, cur.interrupt)
+    timer.start()
+    try:
+        cur.execute(f'USE "{info.schema}"')
+        return cur.execute(full, bound).df()
+    except duckdb.InterruptException:
+        raise QueryError(f"query exceeded {timeout:g} s and was stopped") from None
+    except duckdb.Error as exc:
+        raise QueryError(str(exc).split("\n\nLINE")[0]) from None
+    finally:
+        timer.cancel()
+
+
+class ResultCache:
+    """Results keyed by (snapshot, SQL, parameters); flask-caching backend configured by settings."""
+
+    def __init__(self) -> None:
+        self.cache = None
+
+    def init_app(self, server) -> None:
+        from flask_caching import Cache
+
+        s = get_settings()
+        config: dict[str, Any] = {"CACHE_TYPE": s.cache_type, "CACHE_DEFAULT_TIMEOUT": s.cache_timeout_s}
+        if s.cache_type == "FileSystemCache":
+            s.cache_dir.mkdir(parents=True, exist_ok=True)
+            config["CACHE_DIR"] = str(s.cache_dir)
+            config["CACHE_THRESHOLD"] = 5000
+        if s.cache_type == "RedisCache":
+            config["CACHE_REDIS_URL"] = s.redis_url
+        self.cache = Cache(server, config=config)
+
+    def query(self, sql: str, ctx: QueryContext) -> pd.DataFrame:
+        """Cached `run_sql`. Snapshots are immutable, so a key never goes stale."""
+        if self.cache is None:
+            return run_sql(sql, ctx)
+        key = "q:" + hashlib.sha256((sql + "\x00" + ctx.cache_key()).encode()).hexdigest()
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        df = run_sql(sql, ctx)
+        self.cache.set(key, df)
+        return df
+
+
+results = ResultCache()
+
+
+def validate_statement(sql: str) -> str | None:
+    """None when `sql` is exactly one SELECT statement, else what is wrong."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        return f"SQL does not parse: {str(exc).splitlines()[0]}"
+    if len(statements) != 1:
+        return f"expected exactly one statement, found {len(statements)}"
+    if statements[0].type != duckdb.StatementType.SELECT:
+        return f"expected a SELECT statement, found {statements[0].type.name}"
+    return None

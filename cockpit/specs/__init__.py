@@ -1,0 +1,1 @@
+"""Declarations analysts write: panel and layout specs, their loader and `cockpit check`."""

@@ -1,0 +1,146 @@
+"""Pydantic models of the declaration files: one panel per `layouts/panels/<id>.toml`, one page per
+`layouts/<page>.toml`. Panels are defined once; layouts refer to them by id (as in Grafana's
+dashboard schema v2), for the interactive page and separately for each wall shape."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cockpit.query import CROSS_FILTER_FIELDS
+
+ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class Text(BaseModel):
+    """A label in both languages; Chinese is required, English falls back to Chinese."""
+
+    model_config = ConfigDict(extra="forbid")
+    zh: str = Field(min_length=1)
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        return (self.en or self.zh) if lang == "en" else self.zh
+
+
+class CrossFilter(BaseModel):
+    """A click on this panel filters the page by `field`, taking the value from result `column`."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: str
+    column: str
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, v: str) -> str:
+        if v not in CROSS_FILTER_FIELDS:
+            raise ValueError(f"must be one of {', '.join(CROSS_FILTER_FIELDS)}")
+        return v
+
+
+class WallOverride(BaseModel):
+    """What changes when the panel is shown on a display wall."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Text | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PanelSpec(BaseModel):
+    """One panel: SQL + visual kind + options. `id` is the file stem."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: Text
+    description: Text | None = None
+    kind: str
+    sql: str = Field(min_length=1)
+    queries: dict[str, str] = Field(default_factory=dict, description="extra named queries, e.g. a sparkline")
+    options: dict[str, Any] = Field(default_factory=dict)
+    cross_filter: CrossFilter | None = None
+    wall: WallOverride | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not ID.match(v):
+            raise ValueError("panel file names must be lower_snake_case (a-z, 0-9, _), starting with a letter")
+        return v
+
+
+class Grid(BaseModel):
+    """CSS-grid placement: each row a string of area names separated by spaces; '.' is empty."""
+
+    model_config = ConfigDict(extra="forbid")
+    areas: list[str] = Field(min_length=1)
+    rows: list[str] | None = None
+    columns: list[str] | None = None
+
+    def cells(self) -> list[list[str]]:
+        return [row.split() for row in self.areas]
+
+    @model_validator(mode="after")
+    def _rectangular(self) -> "Grid":
+        for problem in grid_problems(self):
+            raise ValueError(problem)
+        return self
+
+    def names(self) -> list[str]:
+        seen: list[str] = []
+        for row in self.cells():
+            for name in row:
+                if name != "." and name not in seen:
+                    seen.append(name)
+        return seen
+
+
+def grid_problems(grid: Grid) -> list[str]:
+    """Why a grid is not a set of non-overlapping rectangles (empty when it is)."""
+    cells = grid.cells()
+    widths = {len(r) for r in cells}
+    if len(widths) != 1:
+        return [f"every row of areas must have the same number of cells, found {sorted(widths)}"]
+    problems = []
+    names = {n for r in cells for n in r if n != "."}
+    for name in sorted(names):
+        spots = [(i, j) for i, r in enumerate(cells) for j, n in enumerate(r) if n == name]
+        rows = [i for i, _ in spots]
+        cols = [j for _, j in spots]
+        box = (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1)
+        if box != len(spots):
+            problems.append(f"area {name!r} is not one rectangle (it overlaps or is split)")
+    if grid.rows is not None and len(grid.rows) != len(cells):
+        problems.append(f"rows has {len(grid.rows)} sizes for {len(cells)} rows of areas")
+    if grid.columns is not None and len(grid.columns) != len(cells[0]):
+        problems.append(f"columns has {len(grid.columns)} sizes for {len(cells[0])} columns of areas")
+    return problems
+
+
+class PageSpec(BaseModel):
+    """One page: where it lives, its title, and where its panels go on the page and on walls."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: Text
+    path: str = Field(pattern=r"^/[a-z0-9\-/]*$")
+    order: int = 100
+    template: Literal["street"] | None = Field(
+        default=None, description="'street': one page per street, chosen in the page; binds $street")
+    page: Grid
+    wall: dict[str, Grid] = Field(default_factory=dict, description="grids per wall shape, e.g. '16:9', '32:9'")
+
+    @field_validator("wall")
+    @classmethod
+    def _shapes(cls, v: dict[str, Grid]) -> dict[str, Grid]:
+        for shape in v:
+            if not re.match(r"^[0-9]+:[0-9]+$", shape):
+                raise ValueError(f"wall shape {shape!r} must look like '16:9'")
+        return v
+
+    def panel_ids(self) -> list[str]:
+        ids = self.page.names()
+        for grid in self.wall.values():
+            ids += [n for n in grid.names() if n not in ids]
+        return ids

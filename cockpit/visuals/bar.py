@@ -1,0 +1,65 @@
+"""Bar and stacked bar charts, vertical or horizontal."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field
+
+from cockpit.visuals.base import PALETTE, Format, Options, RenderContext, Visual, base_layout
+
+
+class BarOptions(Options):
+    x: str = Field(description="category column")
+    y: list[str] | str = Field(description="value column(s); several columns make grouped or stacked bars")
+    series: str | None = Field(default=None, description="long format: column whose values become series")
+    stacked: bool = False
+    horizontal: bool = False
+    format: Format = Format()
+    colors: list[str] = Field(default_factory=list)
+
+
+def _ys(o: BarOptions) -> list[str]:
+    return [o.y] if isinstance(o.y, str) else list(o.y)
+
+
+def _columns(o: BarOptions) -> set[str]:
+    return {o.x, *_ys(o)} | ({o.series} if o.series else set())
+
+
+def _num(values) -> list:
+    return [None if pd.isna(v) else float(v) for v in values]
+
+
+def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
+    colours = o.colors or PALETTE
+    traces = []
+    if o.series:
+        y = _ys(o)[0]
+        for i, (name, part) in enumerate(df.groupby(o.series, sort=False)):
+            traces.append((str(name), part[o.x].astype(str).tolist(), _num(part[y]), colours[i % len(colours)]))
+    else:
+        for i, y in enumerate(_ys(o)):
+            traces.append((ctx.label(y), df[o.x].astype(str).tolist(), _num(df[y]), colours[i % len(colours)]))
+    data = []
+    for name, cats, vals, colour in traces:
+        trace = {"type": "bar", "name": name, "marker": {"color": colour},
+                 "hovertemplate": f"%{{{'y' if o.horizontal else 'x'}}}: %{{{'x' if o.horizontal else 'y'}:{o.format.d3}}}"
+                                  f"{o.format.suffix}<extra>{name}</extra>"}
+        if o.horizontal:
+            trace.update(orientation="h", y=cats, x=vals)
+        else:
+            trace.update(x=cats, y=vals)
+        data.append(trace)
+    cat_axis = {"type": "category", "automargin": True}
+    val_axis = {"tickformat": o.format.d3, "ticksuffix": o.format.suffix, "gridcolor": "rgba(128,128,128,0.2)",
+                "automargin": True}
+    if o.horizontal:
+        cat_axis["autorange"] = "reversed"
+    layout = base_layout(ctx, barmode="stack" if o.stacked else "group", showlegend=len(data) > 1,
+                         xaxis=val_axis if o.horizontal else cat_axis,
+                         yaxis=cat_axis if o.horizontal else val_axis)
+    return {"data": data, "layout": layout}
+
+
+VISUAL = Visual(name="bar", options=BarOptions, render=render, columns=_columns,
+                description="bar / grouped / stacked bar chart")

@@ -1,0 +1,109 @@
+"""What a visual kind is: an options model, the result columns it needs, and a render function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from cockpit.specs.models import Text
+
+
+class Options(BaseModel):
+    """Base of every kind's options: unknown keys are errors, so typos are caught by `cockpit check`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Format(BaseModel):
+    """How numbers are shown: d3-format for plotly, plus a unit suffix."""
+
+    model_config = ConfigDict(extra="forbid")
+    d3: str = ",.0f"
+    suffix: str = ""
+    scale: float = 1.0
+
+    def apply(self, value: Any) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return "—"
+        v = float(value) * self.scale
+        spec = self.d3.replace("~", "")
+        try:
+            text = format(v, spec) if spec else str(v)
+        except ValueError:
+            text = f"{v:,.2f}"
+        return text + self.suffix
+
+
+class Threshold(BaseModel):
+    """Colour a value: the last threshold whose `from` the value reaches wins."""
+
+    model_config = ConfigDict(extra="forbid")
+    from_: float = Field(alias="from")
+    color: str
+
+
+def threshold_color(value: float | None, thresholds: list[Threshold], default: str) -> str:
+    colour = default
+    if value is None:
+        return colour
+    for t in sorted(thresholds, key=lambda t: t.from_):
+        if value >= t.from_:
+            colour = t.color
+    return colour
+
+
+@dataclass
+class RenderContext:
+    """What a render function may use besides its data and options."""
+
+    panel_id: str
+    lang: str = "zh"
+    theme: Literal["light", "dark"] = "light"
+    wall: bool = False
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # results of the panel's extra queries
+    labels: dict[str, Text] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. geometry for maps
+
+    def label(self, column: str) -> str:
+        text = self.labels.get(column)
+        return text.get(self.lang) if text else column
+
+    @property
+    def font_color(self) -> str:
+        return "#e6edf7" if self.theme == "dark" else "#1f2a3d"
+
+
+@dataclass(frozen=True)
+class Visual:
+    """A registered visual kind."""
+
+    name: str
+    options: type[Options]
+    render: Callable[[pd.DataFrame, Any, RenderContext], Any]
+    columns: Callable[[Any], set[str]]
+    output: Literal["figure", "component"] = "figure"
+    queries: tuple[str, ...] = ()  # names of extra queries the kind can use
+    description: str = ""
+
+
+def base_layout(ctx: RenderContext, **extra: Any) -> dict:
+    """Plotly layout shared by every figure: local CJK fonts, transparent paper, tight margins."""
+    layout = {
+        "font": {"family": "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif", "color": ctx.font_color,
+                 "size": 18 if ctx.wall else 13},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "margin": {"l": 48, "r": 16, "t": 16, "b": 40},
+        "autosize": True,
+        "colorway": PALETTE,
+        "legend": {"orientation": "h", "y": -0.18},
+        "hoverlabel": {"font": {"family": "Noto Sans CJK SC, sans-serif"}},
+    }
+    layout.update(extra)
+    return layout
+
+
+PALETTE = ["#2f6fde", "#f28e2b", "#26a69a", "#e15759", "#9c6ade", "#edc948", "#59a14f", "#ff9da7", "#76b7b2"]

@@ -1,0 +1,66 @@
+"""KPI tile: a value, its change against the comparison period, a sparkline and a threshold colour."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field
+
+from cockpit.visuals.base import Format, Options, RenderContext, Threshold, Visual, base_layout, threshold_color
+
+
+class KpiOptions(Options):
+    value: str = Field(description="column holding the value (first row)")
+    compare: str | None = Field(default=None, description="column holding the comparison-period value")
+    format: Format = Format()
+    higher_is_better: bool = True
+    relative: bool = Field(default=True, description="show the change in percent rather than absolute")
+    thresholds: list[Threshold] = Field(default_factory=list)
+    color: str = "#2f6fde"
+
+
+def _columns(o: KpiOptions) -> set[str]:
+    return {o.value} | ({o.compare} if o.compare else set())
+
+
+def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
+    value = None if df.empty else df[o.value].iloc[0]
+    value = None if pd.isna(value) else float(value) * o.format.scale
+    ref = None
+    if o.compare and not df.empty and not pd.isna(df[o.compare].iloc[0]):
+        ref = float(df[o.compare].iloc[0]) * o.format.scale
+    good, bad = "#26a69a", "#e15759"
+    colour = threshold_color(value, o.thresholds, ctx.font_color if ctx.theme == "dark" else o.color)
+    indicator = {
+        "type": "indicator",
+        "mode": "number+delta" if ref not in (None, 0) else "number",
+        "value": value if value is not None else 0,
+        "number": {"valueformat": o.format.d3, "suffix": o.format.suffix, "font": {"color": colour,
+                   "size": 44 if ctx.wall else 34}},
+        "domain": {"x": [0, 1], "y": [0.38, 1]},
+    }
+    if ref not in (None, 0):
+        indicator["delta"] = {
+            "reference": ref, "relative": o.relative, "valueformat": ".1%" if o.relative else o.format.d3,
+            "increasing": {"color": good if o.higher_is_better else bad},
+            "decreasing": {"color": bad if o.higher_is_better else good},
+            "font": {"size": 16 if not ctx.wall else 22},
+        }
+    data = [indicator]
+    spark = ctx.frames.get("spark")
+    if spark is not None and not spark.empty and {"x", "y"} <= set(spark.columns):
+        data.append({"type": "scatter", "mode": "lines", "x": spark["x"].astype(str).tolist(),
+                     "y": [None if pd.isna(v) else float(v) for v in spark["y"]],
+                     "line": {"color": o.color, "width": 2}, "fill": "tozeroy",
+                     "fillcolor": "rgba(47,111,222,0.12)", "hoverinfo": "x+y", "xaxis": "x", "yaxis": "y"})
+    layout = base_layout(ctx, margin={"l": 8, "r": 8, "t": 8, "b": 4}, showlegend=False,
+                         xaxis={"visible": False, "domain": [0, 1]},
+                         yaxis={"visible": False, "domain": [0, 0.32]})
+    if value is None:
+        layout["annotations"] = [{"text": "—", "showarrow": False, "font": {"size": 34},
+                                  "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.7}]
+        data[0]["number"]["font"]["color"] = "rgba(0,0,0,0)"
+    return {"data": data, "layout": layout}
+
+
+VISUAL = Visual(name="kpi", options=KpiOptions, render=render, columns=_columns, queries=("spark",),
+                description="KPI tile with comparison delta, sparkline (extra query 'spark' with x, y) and thresholds")
