@@ -1,0 +1,134 @@
+"""The filter state of a page: what lives in the URL, and how the server turns it into a
+`QueryContext` it can trust.
+
+The URL is the single source of truth (shareable, bookmarkable, back button works). Everything in
+it is untrusted: unknown keys are dropped, malformed values fall back to defaults, regions outside
+the viewer's jurisdiction are replaced by the jurisdiction itself."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlencode
+
+from cockpit.db import Database
+from cockpit.query import CROSS_FILTER_FIELDS, QueryContext
+from cockpit.regions import RegionIndex, region_index
+
+COMPARISONS = ("prev", "yoy", "none")
+LANGS = ("zh", "en")
+MONTHS_BACK = 36
+_CODE = re.compile(r"^[0-9]{6}([0-9]{3})?$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_SNAP = re.compile(r"^[0-9]{5}_[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+MAX_FILTER_LEN = 64
+
+
+@dataclass(frozen=True)
+class FilterState:
+    """The page state as the URL carries it (already syntactically clean)."""
+
+    region: str | None = None
+    period: str | None = None  # YYYY-MM
+    cmp: str = "prev"
+    snap: str | None = None
+    lang: str = "zh"
+    street: str | None = None
+    filters: dict[str, str] = field(default_factory=dict)
+
+    def to_query(self) -> str:
+        """The URL query string ('' or '?a=b&...'), keys in a stable order."""
+        pairs = [(k, v) for k, v in (("region", self.region), ("period", self.period), ("cmp", self.cmp),
+                                     ("snap", self.snap), ("lang", self.lang), ("street", self.street))
+                 if v is not None and not (k == "cmp" and v == "prev") and not (k == "lang" and v == "zh")]
+        pairs += [(f"f_{k}", v) for k, v in sorted(self.filters.items())]
+        return "?" + urlencode(pairs) if pairs else ""
+
+    def with_(self, **changes) -> "FilterState":
+        return replace(self, **changes)
+
+
+def parse_query(search: str | None) -> FilterState:
+    """Parse a URL query string leniently: anything malformed is dropped."""
+    if not isinstance(search, str) or len(search) > 2000:
+        return FilterState()
+    raw = parse_qs(search.lstrip("?"), keep_blank_values=False)
+    one = {k: v[-1] for k, v in raw.items() if v}
+    region = one.get("region") if _CODE.match(one.get("region", "")) else None
+    street = one.get("street") if _CODE.match(one.get("street", "")) else None
+    m = _MONTH.match(one.get("period", ""))
+    period = one["period"] if m and 1 <= int(m.group(2)) <= 12 else None
+    cmp = one.get("cmp") if one.get("cmp") in COMPARISONS else "prev"
+    lang = one.get("lang") if one.get("lang") in LANGS else "zh"
+    snap = one.get("snap") if _SNAP.match(one.get("snap", "")) else None
+    filters = {}
+    for name in CROSS_FILTER_FIELDS:
+        value = one.get(f"f_{name}")
+        if isinstance(value, str) and 0 < len(value) <= MAX_FILTER_LEN and value.isprintable():
+            filters[name] = value
+    return FilterState(region=region, period=period, cmp=cmp, snap=snap, lang=lang, street=street, filters=filters)
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.year * 12 + d.month - 1 + months, 12)
+    return date(y, m + 1, 1)
+
+
+def available_periods(as_of: date) -> list[str]:
+    """Months a viewer may choose, newest first."""
+    start = _month_start(as_of)
+    return [_add_months(start, -i).strftime("%Y-%m") for i in range(MONTHS_BACK)]
+
+
+def jurisdiction_root(index: RegionIndex, configured: str | None) -> str:
+    """The region a viewer is limited to: the configured one when it exists, else the tree's top."""
+    if configured and index.get(configured):
+        return configured
+    if not index.tops:
+        raise LookupError("the snapshot has no top region")
+    return index.tops[0]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A trusted context plus the cleaned state that produced it (for echoing back to the URL)."""
+
+    ctx: QueryContext
+    state: FilterState
+    root: str
+    regions: RegionIndex
+
+
+def resolve(state: FilterState, db: Database, jurisdiction: str | None) -> Resolved:
+    """Turn an untrusted state into a QueryContext scoped to the jurisdiction."""
+    snapshots = db.snapshot_ids()
+    live = db.live_id()
+    if live is None:
+        raise LookupError("no snapshot is published yet: run `cockpit ingest FOLDER` (or `make run`)")
+    snap = state.snap if state.snap in snapshots else live
+    info = db.attach(snap)
+    index = region_index(db, snap)
+    root = jurisdiction_root(index, jurisdiction)
+    region = state.region if state.region and index.get(state.region) and index.is_within(state.region, root) else root
+    street = state.street
+    if not (street and index.get(street) and index.get(street).level == "street" and index.is_within(street, root)):
+        street = None
+    periods = available_periods(info.as_of)
+    period = state.period if state.period in periods else periods[0]
+    start = date.fromisoformat(period + "-01")
+    # A period never reaches past the snapshot's as_of; the comparison covers the same span of days.
+    end = min(_add_months(start, 1), info.as_of + timedelta(days=1))
+    months = {"prev": -1, "yoy": -12, "none": -1}[state.cmp]
+    cmp_start = _add_months(start, months)
+    cmp_end = min(cmp_start + (end - start), _add_months(cmp_start, 1))
+    ctx = QueryContext(snapshot=snap, region=region, as_of=info.as_of, period_start=start, period_end=end,
+                       cmp_start=cmp_start, cmp_end=cmp_end, street=street, lang=state.lang,
+                       filters=dict(state.filters))
+    clean = state.with_(region=None if region == root else region, snap=None if snap == live else snap,
+                        period=None if period == periods[0] else period, street=street)
+    return Resolved(ctx=ctx, state=clean, root=root, regions=index)

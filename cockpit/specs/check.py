@@ -1,0 +1,64 @@
+"""`cockpit check`: every declaration validated, and every panel's SQL run (LIMIT 0) on the live snapshot."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cockpit.db import Database
+from cockpit.filters import FilterState, resolve
+from cockpit.query import QueryError, run_sql
+from cockpit.settings import get_settings
+from cockpit.specs.loader import Catalog, SpecError, load_catalog
+from cockpit.visuals.registry import get_visual
+
+
+def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
+    """Run each panel's queries with LIMIT 0 and compare result columns with what its kind needs."""
+    errors: list[SpecError] = []
+    ctx = resolve(FilterState(), db, get_settings().jurisdiction).ctx
+    for panel in catalog.panels.values():
+        spec = panel.spec
+        visual = get_visual(spec.kind)
+        try:
+            cols = set(run_sql(spec.sql, ctx, db=db, limit=0).columns)
+        except QueryError as exc:
+            errors.append(SpecError(panel.file, "sql", f"does not run on snapshot {ctx.snapshot}: {exc}"))
+            continue
+        needed = set(visual.columns(panel.options)) | set(visual.columns(panel.wall_options))
+        if spec.cross_filter:
+            needed.add(spec.cross_filter.column)
+        missing = sorted(needed - cols)
+        if missing:
+            errors.append(SpecError(panel.file, "options", f"column(s) {', '.join(missing)} not in the SQL result "
+                                                           f"(it has: {', '.join(sorted(cols))})"))
+        for name, sql in spec.queries.items():
+            try:
+                qcols = set(run_sql(sql, ctx, db=db, limit=0).columns)
+            except QueryError as exc:
+                errors.append(SpecError(panel.file, f"queries.{name}", f"does not run: {exc}"))
+                continue
+            if name == "spark" and not {"x", "y"} <= qcols:
+                errors.append(SpecError(panel.file, f"queries.{name}", "must return columns x and y"))
+    return errors
+
+
+def check_all(store: Path, layouts: Path) -> tuple[Catalog, list[SpecError]]:
+    """Load the catalog and, when a snapshot is live, check its SQL too."""
+    catalog = load_catalog(layouts)
+    errors = list(catalog.errors)
+    db = Database(store)
+    if db.live_id() is not None:
+        errors += check_sql(catalog, db)
+    return catalog, errors
+
+
+def cli_check(store: Path, layouts: Path) -> int:
+    """Print one line per problem (file: key: what was expected); exit 1 when there is any."""
+    catalog, errors = check_all(store, layouts)
+    for err in errors:
+        print(err, file=sys.stderr)
+    live = Database(store).live_id()
+    sql_note = f"SQL checked on snapshot {live}" if live else "SQL not run: no live snapshot in the store"
+    print(f"{len(catalog.panels)} panels, {len(catalog.pages)} pages, {len(errors)} problem(s); {sql_note}")
+    return 1 if errors else 0

@@ -1,0 +1,165 @@
+"""Load and validate the declaration files under `layouts/`.
+
+Every problem becomes a `SpecError` naming the file, the key (a dotted path into the file) and
+what was expected, so `cockpit check` and the app's start-up refusal say the same thing.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from cockpit.query import validate_statement
+from cockpit.specs.models import PageSpec, PanelSpec
+from cockpit.visuals.base import Options
+from cockpit.visuals.registry import get_visual
+
+
+@dataclass(frozen=True)
+class SpecError:
+    """One problem in one declaration file."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+@dataclass
+class Panel:
+    """A validated panel: its spec plus the parsed options of its kind (page and wall variants)."""
+
+    spec: PanelSpec
+    options: Options
+    wall_options: Options
+    file: str
+
+
+@dataclass
+class Catalog:
+    """Every panel and page declared, plus every problem found loading them."""
+
+    panels: dict[str, Panel] = field(default_factory=dict)
+    pages: list[PageSpec] = field(default_factory=list)
+    errors: list[SpecError] = field(default_factory=list)
+    page_files: dict[str, str] = field(default_factory=dict)
+
+    def page(self, page_id: str) -> PageSpec | None:
+        return next((p for p in self.pages if p.id == page_id), None)
+
+
+def _pydantic_errors(file: str, exc: ValidationError, prefix: str = "") -> list[SpecError]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(file)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see the kind's options in docs/panels.md)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        out.append(SpecError(file, prefix + loc, msg))
+    return out
+
+
+def _read_toml(path: Path, rel: str, errors: list[SpecError]) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        errors.append(SpecError(rel, "(file)", f"not valid TOML: {exc}"))
+        return None
+
+
+def load_panel(path: Path, root: Path, errors: list[SpecError]) -> Panel | None:
+    """Parse and validate one panel file; problems are appended to `errors`."""
+    rel = path.relative_to(root.parent).as_posix() if root.parent in path.parents else path.name
+    data = _read_toml(path, rel, errors)
+    if data is None:
+        return None
+    if "id" in data:
+        errors.append(SpecError(rel, "id", "do not set id: the file name is the panel id"))
+        return None
+    try:
+        spec = PanelSpec(id=path.stem, **data)
+    except ValidationError as exc:
+        errors.extend(_pydantic_errors(rel, exc))
+        return None
+    ok = True
+    try:
+        visual = get_visual(spec.kind)
+    except KeyError as exc:
+        errors.append(SpecError(rel, "kind", str(exc.args[0])))
+        return None
+    for key, sql in [("sql", spec.sql), *((f"queries.{k}", v) for k, v in spec.queries.items())]:
+        problem = validate_statement(sql)
+        if problem:
+            errors.append(SpecError(rel, key, problem))
+            ok = False
+    for name in spec.queries:
+        if name not in visual.queries:
+            known = ", ".join(visual.queries) or "none"
+            errors.append(SpecError(rel, f"queries.{name}", f"kind {spec.kind!r} uses no query {name!r} (it uses: {known})"))
+            ok = False
+    try:
+        options = visual.options.model_validate(spec.options)
+    except ValidationError as exc:
+        errors.extend(_pydantic_errors(rel, exc, "options."))
+        return None
+    wall_options = options
+    if spec.wall and spec.wall.options:
+        try:
+            wall_options = visual.options.model_validate({**spec.options, **spec.wall.options})
+        except ValidationError as exc:
+            errors.extend(_pydantic_errors(rel, exc, "wall.options."))
+            return None
+    return Panel(spec, options, wall_options, rel) if ok else None
+
+
+def load_catalog(layouts: Path) -> Catalog:
+    """Load every panel under `layouts/panels/` and every page `layouts/*.toml`."""
+    cat = Catalog()
+    panel_dir = layouts / "panels"
+    if not layouts.is_dir():
+        cat.errors.append(SpecError(str(layouts), "(folder)", "layouts folder does not exist"))
+        return cat
+    declared: set[str] = set()
+    for path in sorted(panel_dir.glob("*.toml")):
+        declared.add(path.stem)
+        panel = load_panel(path, layouts, cat.errors)
+        if panel is not None:
+            cat.panels[panel.spec.id] = panel
+    paths: dict[str, str] = {}
+    for path in sorted(layouts.glob("*.toml")):
+        rel = f"{layouts.name}/{path.name}"
+        data = _read_toml(path, rel, cat.errors)
+        if data is None:
+            continue
+        try:
+            page = PageSpec(id=path.stem, **data)
+        except ValidationError as exc:
+            cat.errors.extend(_pydantic_errors(rel, exc))
+            continue
+        broken = False
+        grids = [("page.areas", page.page), *((f"wall.{k}.areas", g) for k, g in page.wall.items())]
+        for key, grid in grids:
+            for name in grid.names():
+                if name not in declared:
+                    cat.errors.append(SpecError(rel, key, f"no panel named {name!r} (expected a file "
+                                                          f"{layouts.name}/panels/{name}.toml)"))
+                    broken = True
+        if page.path in paths:
+            cat.errors.append(SpecError(rel, "path", f"{page.path!r} is already the path of {paths[page.path]}"))
+            broken = True
+        if not broken:
+            paths[page.path] = rel
+            cat.pages.append(page)
+            cat.page_files[page.id] = rel
+    cat.pages.sort(key=lambda p: (p.order, p.id))
+    if not cat.pages and not any(e.key == "(folder)" for e in cat.errors):
+        cat.errors.append(SpecError(layouts.name, "(folder)", "no page declared (expected layouts/*.toml)"))
+    return cat
