@@ -107,3 +107,42 @@ def base_layout(ctx: RenderContext, **extra: Any) -> dict:
 
 
 PALETTE = ["#2f6fde", "#f28e2b", "#26a69a", "#e15759", "#9c6ade", "#edc948", "#59a14f", "#ff9da7", "#76b7b2"]
+
+
+def no_data_text(ctx: RenderContext) -> str:
+    return "暂无数据" if ctx.lang == "zh" else "No data"
+
+
+def empty_figure(ctx: RenderContext, **layout: Any) -> dict:
+    """A figure with no traces and a centred "暂无数据": an empty result is a state to show, not an error."""
+    lay = base_layout(ctx, xaxis={"visible": False}, yaxis={"visible": False}, showlegend=False, **layout)
+    lay["annotations"] = [{"text": no_data_text(ctx), "showarrow": False, "xref": "paper", "yref": "paper",
+                           "x": 0.5, "y": 0.5, "font": {"size": 22 if ctx.wall else 15,
+                                                        "color": "rgba(128,128,128,0.9)"}}]
+    return {"data": [], "layout": lay}
+
+
+def to_float(value: Any) -> float | None:
+    """A JSON-safe number: NaN, None, pd.NA and non-numbers become None (json has no NaN)."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if v == v and v not in (float("inf"), float("-inf")) else None
+
+
+def require_columns(df: pd.DataFrame, needed: set[str], kind: str) -> None:
+    """KeyError naming the missing result columns, so a panel whose SQL and options disagree says which.
+
+    A frame with no columns at all (nothing was queried) passes: there is nothing to check it against.
+    """
+    if len(df.columns) == 0:
+        return
+    missing = sorted(c for c in needed if c not in df.columns)
+    if missing:
+        raise KeyError(f"{kind}: the result has no column {', '.join(repr(c) for c in missing)} "
+                       f"(it has {', '.join(map(str, df.columns))})")
