@@ -146,3 +146,17 @@ def require_columns(df: pd.DataFrame, needed: set[str], kind: str) -> None:
     if missing:
         raise KeyError(f"{kind}: the result has no column {', '.join(repr(c) for c in missing)} "
                        f"(it has {', '.join(map(str, df.columns))})")
+
+
+def rgba(hex_colour: str, alpha: float) -> str:
+    """'#2f6fde' with an opacity, for fills and links drawn over other marks; other colour forms pass through."""
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    if len(h) != 6:
+        return hex_colour
+    try:
+        r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        return hex_colour
+    return f"rgba({r},{g},{b},{alpha})"
