@@ -1,0 +1,87 @@
+"""Sankey of flows, e.g. channel → handling level → department → outcome, one result row per link."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import Field
+
+from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure,
+                                  require_columns, rgba, to_float)
+
+
+class SankeyOptions(Options):
+    source: str = Field(default="source", description="column of the link's source node")
+    target: str = Field(default="target", description="column of the link's target node")
+    value: str = Field(default="value", description="column of the link's size")
+    stage: str | None = Field(
+        default=None, description="optional column naming the link's stage (e.g. 'channel→level'); stages "
+        "ordered by first appearance put a link's source in its stage and its target in the next, so a name "
+        "used at two stages (e.g. '其他') becomes two nodes instead of a loop")
+    format: Format = Format()
+    colors: dict[str, str] = Field(default_factory=dict, description="node label → colour; others take the palette")
+    link_alpha: float = Field(default=0.35, ge=0, le=1, description="opacity of a link, coloured like its source")
+
+
+def _columns(o: SankeyOptions) -> set[str]:
+    return {o.source, o.target, o.value} | ({o.stage} if o.stage else set())
+
+
+def _name(v) -> str:
+    return "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
+def build(df: pd.DataFrame, o: SankeyOptions) -> tuple[list[str], list[int], list[int], list[float]]:
+    """Node labels in order of first appearance and the links between them (index lists, values).
+
+    Links without a positive value are left out (plotly cannot draw them and they carry no flow), and so
+    are the nodes that only they touched.
+    """
+    stages: dict[str, int] = {}
+    keys: dict[tuple, int] = {}
+    labels: list[str] = []
+    src: list[int] = []
+    tgt: list[int] = []
+    vals: list[float] = []
+
+    def node(key: tuple, label: str) -> int:
+        if key not in keys:
+            keys[key] = len(labels)
+            labels.append(label)
+        return keys[key]
+
+    cols = [o.source, o.target, o.value] + ([o.stage] if o.stage else [])
+    for row in df[cols].itertuples(index=False, name=None):
+        s, t, v = _name(row[0]), _name(row[1]), to_float(row[2])
+        if v is None or v <= 0:
+            continue
+        level = stages.setdefault(_name(row[3]), len(stages)) if o.stage else 0
+        # without stages a node is its name; with them, its name at its position in the flow
+        src.append(node((level, s) if o.stage else (s,), s))
+        tgt.append(node((level + 1, t) if o.stage else (t,), t))
+        vals.append(v * o.format.scale)
+    return labels, src, tgt, vals
+
+
+def render(df: pd.DataFrame, o: SankeyOptions, ctx: RenderContext) -> dict:
+    require_columns(df, _columns(o), "sankey")
+    labels, src, tgt, vals = ([], [], [], []) if df.empty else build(df, o)
+    if not vals:
+        return empty_figure(ctx)
+    colours = [o.colors.get(label, PALETTE[i % len(PALETTE)]) for i, label in enumerate(labels)]
+    fmt = f"%{{value:{o.format.d3}}}{o.format.suffix}"
+    trace = {
+        "type": "sankey", "arrangement": "snap", "valueformat": o.format.d3, "valuesuffix": o.format.suffix,
+        "node": {"label": labels, "color": colours, "pad": 18 if ctx.wall else 12,
+                 "thickness": 22 if ctx.wall else 16, "line": {"width": 0},
+                 "hovertemplate": f"%{{label}}: {fmt}<extra></extra>"},
+        "link": {"source": src, "target": tgt, "value": vals,
+                 "color": [rgba(colours[s], o.link_alpha) for s in src],
+                 "hovertemplate": f"%{{source.label}} → %{{target.label}}: {fmt}<extra></extra>"},
+        "textfont": {"color": ctx.font_color, "size": 18 if ctx.wall else 12},
+    }
+    layout = base_layout(ctx, margin={"l": 8, "r": 8, "t": 8, "b": 8}, showlegend=False)
+    return {"data": [trace], "layout": layout}
+
+
+VISUAL = Visual(name="sankey", options=SankeyOptions, render=render, columns=_columns,
+                description="Sankey of flows: one row per link (source, target, value), any number of stages")
