@@ -1,0 +1,300 @@
+"""街道考核 Street scores: a CityScore-style composite per street and period, ranks and veto.
+
+Method (docs/methods.md, "Street scores" has the worked example):
+
+* each indicator value is scored as a ratio to its target — ``value ÷ target`` when higher is
+  better, ``target ÷ value`` when lower is better; a lower-is-better value of 0 (or below) has no
+  finite ratio and scores the cap;
+* the ratio is floored at 0 and capped at :data:`SCORE_CAP` (1.5), so one runaway indicator cannot
+  hide the others;
+* composite = weighted mean of the capped ratios over the indicators the street *has a value for*
+  (missing values drop out of numerator and denominator alike) × 100;
+* ranks: unvetoed streets with a score first, then unvetoed streets without a score, then vetoed
+  streets (一票否决); within each group by score (rounded to 6 decimals, so float noise never
+  decides) descending, then ``street_code`` ascending. ``rank`` is within the parent region
+  (county), ``rank_all`` within the whole jurisdiction; ranks are 1, 2, 3 ... without gaps or ties;
+* rank change = previous rank − current rank (positive = moved up), where the previous period is
+  the latest period before this one that has any metric or veto, ranked with the same weights and
+  jurisdiction; null when the street had no rank then.
+
+SQL parameters: ``$period`` (date, first of month; NULL = every period), ``$region`` (region code or
+NULL = every street), ``$w_ind`` / ``$w_val`` (parallel lists indicator → weight overriding
+``indicators.weight`` for a what-if; NULL or empty lists = the published weights).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from cockpit.analytics import connect_snapshot, live_snapshot_dir, run
+
+#: A ratio above this counts as this (150 % of target is as good as it gets).
+SCORE_CAP = 1.5
+
+# The shared front part of every scores query. The cap 1.5 is written out as a literal (it is a
+# fixed part of the method, documented, not a viewer's choice); SCORE_CAP mirrors it for Python
+# and a test keeps the two equal.
+_SCORES_CTES = """
+periods as (
+    -- every period that has a metric or a veto, with the one before it (for rank change)
+    select period, lag(period) over (order by period) as prev_period
+    from (select period from street_metrics union select period from street_vetoes) p
+),
+wanted as (
+    select period from periods
+    where cast($period as date) is null
+       or period = cast($period as date)
+       or period = (select prev_period from periods where period = cast($period as date))
+),
+streets as (
+    -- the streets of the jurisdiction: $region itself or anything under it in region_tree
+    select s.region_code as street_code, s.name, s.parent_code, p.name as parent_name
+    from regions s
+    left join regions p on p.region_code = s.parent_code
+    where s.level = 'street'
+      and (cast($region as varchar) is null
+           or s.region_code = cast($region as varchar)
+           or s.region_code in (select region_code from region_tree
+                                where ancestor_code = cast($region as varchar)))
+),
+weight_override as (
+    select unnest(cast($w_ind as varchar[])) as indicator,
+           unnest(cast($w_val as double[])) as weight
+),
+ind as (
+    select i.indicator, i.name as indicator_name, i.unit, i.higher_is_better, i.target,
+           coalesce(o.weight, i.weight) as weight
+    from indicators i
+    left join weight_override o on o.indicator = i.indicator
+),
+metric as (
+    select m.period, m.street_code, m.indicator, m.value,
+           i.indicator_name, i.unit, i.higher_is_better, i.target, i.weight,
+           case
+               when m.value is null then null
+               when i.higher_is_better then m.value / i.target
+               when m.value <= 0 then 1.5          -- lower is better and nothing to count: best
+               else i.target / m.value
+           end as ratio
+    from street_metrics m
+    join ind i on i.indicator = m.indicator
+    where m.period in (select period from wanted)
+      and m.street_code in (select street_code from streets)
+),
+metric_scored as (
+    select *, least(greatest(ratio, 0.0), 1.5) as capped_ratio
+    from metric
+),
+street_score as (
+    select period, street_code,
+           100.0 * sum(weight * capped_ratio)
+                 / nullif(sum(case when capped_ratio is not null then weight end), 0) as score,
+           sum(case when capped_ratio is not null then weight end) as weight_total,
+           count(capped_ratio) as n_indicators
+    from metric_scored
+    group by period, street_code
+),
+veto as (
+    select period, street_code, string_agg(reason, '; ' order by reason) as veto_reason
+    from street_vetoes
+    where period in (select period from wanted)
+      and street_code in (select street_code from streets)
+    group by period, street_code
+),
+scored as (
+    select coalesce(sc.period, v.period) as period,
+           coalesce(sc.street_code, v.street_code) as street_code,
+           sc.score, coalesce(sc.n_indicators, 0) as n_indicators,
+           v.street_code is not null as veto, v.veto_reason
+    from street_score sc
+    full join veto v on v.period = sc.period and v.street_code = sc.street_code
+),
+ranked as (
+    select sc.*, st.name, st.parent_code, st.parent_name,
+           row_number() over (partition by sc.period, st.parent_code
+                              order by sc.veto, sc.score is null, round(sc.score, 6) desc,
+                                       sc.street_code) as rank,
+           row_number() over (partition by sc.period
+                              order by sc.veto, sc.score is null, round(sc.score, 6) desc,
+                                       sc.street_code) as rank_all
+    from scored sc
+    join streets st on st.street_code = sc.street_code
+),
+with_change as (
+    select r.*, p.prev_period,
+           prev.rank - r.rank as rank_change,
+           prev.rank_all - r.rank_all as rank_all_change
+    from ranked r
+    join periods p on p.period = r.period
+    left join ranked prev on prev.period = p.prev_period and prev.street_code = r.street_code
+)"""
+
+#: One row per street and period: score 0–150 (×100 of the capped weighted mean), ranks, veto.
+#: Binds $period (NULL = all), $region (NULL = all), $w_ind, $w_val (NULL = published weights).
+STREET_SCORES_SQL = "with" + _SCORES_CTES + """
+select period, street_code, name, parent_code, parent_name, score, n_indicators,
+       rank, rank_all, rank_change, rank_all_change, veto, veto_reason
+from with_change
+where cast($period as date) is null or period = cast($period as date)
+order by period, rank_all
+"""
+
+#: The breakdown behind :data:`STREET_SCORES_SQL`: one row per street × indicator of the period,
+#: for every street that has a score row (missing values appear with value NULL, weight still
+#: shown but contribution NULL). ``contribution`` is in score points: the contributions of a
+#: street add up to its score. Binds the same parameters.
+INDICATOR_SCORES_SQL = "with" + _SCORES_CTES + """,
+grid as (
+    select w.period, w.street_code, w.name, w.parent_code, i.indicator, i.indicator_name,
+           i.unit, i.higher_is_better, i.target, i.weight
+    from with_change w cross join ind i
+    where cast($period as date) is null or w.period = cast($period as date)
+)
+select g.period, g.street_code, g.name, g.parent_code, g.indicator, g.indicator_name, g.unit,
+       g.higher_is_better, m.value, g.target, m.ratio, m.capped_ratio, g.weight,
+       100.0 * g.weight * m.capped_ratio / nullif(ss.weight_total, 0) as contribution
+from grid g
+left join metric_scored m
+       on m.period = g.period and m.street_code = g.street_code and m.indicator = g.indicator
+left join street_score ss on ss.period = g.period and ss.street_code = g.street_code
+order by g.period, g.street_code, g.indicator
+"""
+
+#: The rollup's rows: every period, whole tree, published weights.
+STREET_SCORES_ROLLUP_SQL = "with" + _SCORES_CTES + """
+select period, street_code, parent_code, score, rank, rank_change, rank_all, veto, veto_reason
+from with_change
+order by period, rank_all
+"""
+
+#: Re-rank the ``street_scores`` rollup for a jurisdiction (cheap; for panels that do not need
+#: what-if weights). ``rank`` within the parent is as in the rollup (a jurisdiction holds whole
+#: counties, or one street); ``rank_all`` is recomputed within $region. Binds $period, $region.
+STREET_RANKING_FROM_ROLLUP_SQL = """
+with scoped as (
+    select s.*
+    from street_scores s
+    where cast($region as varchar) is null
+       or s.street_code = cast($region as varchar)
+       or s.street_code in (select region_code from region_tree
+                            where ancestor_code = cast($region as varchar))
+),
+ranked as (
+    select *, row_number() over (partition by period
+                                 order by veto, score is null, round(score, 6) desc,
+                                          street_code) as rank_all_scoped
+    from scoped
+),
+prev as (
+    select period, lag(period) over (order by period) as prev_period
+    from (select distinct period from street_scores) p
+)
+select r.period, r.street_code, g.name, r.parent_code, r.score, r.rank, r.rank_change,
+       r.rank_all_scoped as rank_all, q.rank_all_scoped - r.rank_all_scoped as rank_all_change,
+       r.veto, r.veto_reason
+from ranked r
+join prev p on p.period = r.period
+left join ranked q on q.period = p.prev_period and q.street_code = r.street_code
+left join regions g on g.region_code = r.street_code
+where r.period = cast($period as date)
+order by r.rank_all_scoped
+"""
+
+
+def _weight_params(weights: Mapping[str, float] | None) -> dict[str, Any]:
+    """Bind a what-if weight dict as two parallel lists (NULL = published weights)."""
+    if not weights:
+        return {"w_ind": None, "w_val": None}
+    names, values = [], []
+    for name, w in weights.items():
+        w = float(w)
+        if not w >= 0:  # also rejects NaN
+            raise ValueError(f"weight of {name!r} must be a number ≥ 0, got {w!r}")
+        names.append(str(name))
+        values.append(w)
+    return {"w_ind": names, "w_val": values}
+
+
+def _period(period: dt.date | str | None) -> dt.date | None:
+    """Accept a date, ``YYYY-MM`` or ``YYYY-MM-DD``; periods are first days of months."""
+    if period is None or isinstance(period, dt.date):
+        return period
+    text = str(period)
+    return dt.date.fromisoformat(text + "-01" if len(text) == 7 else text)
+
+
+def street_scores(con: Any, period: dt.date | str | None, region: str | None = None,
+                  weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Composite score and ranks of every street of ``region`` for ``period``.
+
+    Columns: period, street_code, name, parent_code, parent_name, score (0–150), n_indicators,
+    rank (within parent), rank_all (within the jurisdiction), rank_change, rank_all_change
+    (previous rank − rank; positive = moved up; NULL when not ranked in the previous period),
+    veto (bool), veto_reason. Ordered by rank_all. ``period=None`` gives every period.
+    """
+    params = {"period": _period(period), "region": region, **_weight_params(weights)}
+    return run(con, STREET_SCORES_SQL, params)
+
+
+def indicator_scores(con: Any, period: dt.date | str | None, region: str | None = None,
+                     weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Per street × indicator: value, target, ratio, capped_ratio, weight, contribution.
+
+    Columns: period, street_code, name, parent_code, indicator, indicator_name, unit,
+    higher_is_better, value, target, ratio, capped_ratio, weight, contribution (score points;
+    a street's contributions sum to its score).
+    """
+    params = {"period": _period(period), "region": region, **_weight_params(weights)}
+    return run(con, INDICATOR_SCORES_SQL, params)
+
+
+def build_street_scores(snapshot_dir: Path, con: Any) -> Path:
+    """Rollup builder: ``rollups/street_scores.parquet`` for every period, whole tree.
+
+    Columns: period, street_code, parent_code, score, rank, rank_change, rank_all, veto,
+    veto_reason (published weights).
+    """
+    out = Path(snapshot_dir) / "rollups" / "street_scores.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    params = {"period": None, "region": None, **_weight_params(None)}
+    table = con.execute(STREET_SCORES_ROLLUP_SQL, params).to_arrow_table()
+    pq.write_table(table, out)
+    return out
+
+
+_CLI_COLUMNS = ["street_code", "name", "parent_code", "score", "rank", "rank_change",
+                "rank_all", "rank_all_change", "veto", "veto_reason"]
+
+
+def cli_scores(store: Path, period: str, region: str | None = None, fmt: str = "table") -> int:
+    """``cockpit scores``: print the street scores of one period of the live snapshot."""
+    try:
+        snap = live_snapshot_dir(store)
+        when = _period(period)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    con = connect_snapshot(snap)
+    try:
+        df = street_scores(con, when, region)
+    finally:
+        con.close()
+    if df.empty:
+        print(f"no street scores for period {when:%Y-%m}" + (f" in region {region}" if region else ""),
+              file=sys.stderr)
+        return 1
+    df = df[_CLI_COLUMNS].copy()
+    df["score"] = df["score"].round(2)
+    for col in ("rank_change", "rank_all_change"):
+        df[col] = df[col].astype("Int64")
+    if fmt == "csv":
+        df.to_csv(sys.stdout, index=False)
+    else:
+        print(df.to_string(index=False, na_rep=""))
+    return 0
