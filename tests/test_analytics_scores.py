@@ -230,7 +230,7 @@ def test_rollup_and_rollup_reranking(tmp_path):
     assert len(roll) == 6 + 5  # six streets in October, five in September
     con.read_parquet(str(out)).create_view("street_scores")
     from cockpit.analytics import run
-    again = run(con, scores.STREET_RANKING_FROM_ROLLUP_SQL, {"period": OCT, "region": "330105"})
+    again = run(con, scores.STREET_RANKING_FROM_ROLLUP_SQL, {"period_start": OCT, "region": "330105"})
     direct = street_scores(make_con(), OCT, region="330105")
     cols = ["street_code", "score", "rank", "rank_change", "rank_all", "rank_all_change", "veto"]
     pd.testing.assert_frame_equal(again[cols].reset_index(drop=True),

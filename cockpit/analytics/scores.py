@@ -17,9 +17,10 @@ Method (docs/methods.md, "Street scores" has the worked example):
   the latest period before this one that has any metric or veto, ranked with the same weights and
   jurisdiction; null when the street had no rank then.
 
-SQL parameters: ``$period`` (date, first of month; NULL = every period), ``$region`` (region code or
-NULL = every street), ``$w_ind`` / ``$w_val`` (parallel lists indicator → weight overriding
-``indicators.weight`` for a what-if; NULL or empty lists = the published weights).
+SQL parameters follow the query layer's names: ``$period_start`` (the month, its first day;
+NULL = every period) and ``$region`` (region code; NULL = every street); the what-if variant also
+binds ``$w_ind`` / ``$w_val`` (parallel lists indicator → weight overriding
+``indicators.weight``; indicators not listed keep their published weight).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ SCORE_CAP = 1.5
 # The shared front part of every scores query. The cap 1.5 is written out as a literal (it is a
 # fixed part of the method, documented, not a viewer's choice); SCORE_CAP mirrors it for Python
 # and a test keeps the two equal.
-_SCORES_CTES = """
+_SCORES_CTES_TEMPLATE = """
 periods as (
     -- every period that has a metric or a veto, with the one before it (for rank change)
     select period, lag(period) over (order by period) as prev_period
@@ -48,9 +49,9 @@ periods as (
 ),
 wanted as (
     select period from periods
-    where cast($period as date) is null
-       or period = cast($period as date)
-       or period = (select prev_period from periods where period = cast($period as date))
+    where cast($period_start as date) is null
+       or period = cast($period_start as date)
+       or period = (select prev_period from periods where period = cast($period_start as date))
 ),
 streets as (
     -- the streets of the jurisdiction: $region itself or anything under it in region_tree
@@ -63,16 +64,7 @@ streets as (
            or s.region_code in (select region_code from region_tree
                                 where ancestor_code = cast($region as varchar)))
 ),
-weight_override as (
-    select unnest(cast($w_ind as varchar[])) as indicator,
-           unnest(cast($w_val as double[])) as weight
-),
-ind as (
-    select i.indicator, i.name as indicator_name, i.unit, i.higher_is_better, i.target,
-           coalesce(o.weight, i.weight) as weight
-    from indicators i
-    left join weight_override o on o.indicator = i.indicator
-),
+{IND}
 metric as (
     select m.period, m.street_code, m.indicator, m.value,
            i.indicator_name, i.unit, i.higher_is_better, i.target, i.weight,
@@ -135,26 +127,47 @@ with_change as (
     left join ranked prev on prev.period = p.prev_period and prev.street_code = r.street_code
 )"""
 
-#: One row per street and period: score 0–150 (×100 of the capped weighted mean), ranks, veto.
-#: Binds $period (NULL = all), $region (NULL = all), $w_ind, $w_val (NULL = published weights).
-STREET_SCORES_SQL = "with" + _SCORES_CTES + """
+_IND_PUBLISHED = """
+ind as (
+    select i.indicator, i.name as indicator_name, i.unit, i.higher_is_better, i.target, i.weight
+    from indicators i
+),"""
+
+_IND_WHAT_IF = """
+weight_override as (
+    -- what-if weights: two parallel bound lists (indicator, weight); NULL lists = none
+    select unnest(cast($w_ind as varchar[])) as indicator,
+           unnest(cast($w_val as double[])) as weight
+),
+ind as (
+    select i.indicator, i.name as indicator_name, i.unit, i.higher_is_better, i.target,
+           coalesce(o.weight, i.weight) as weight
+    from indicators i
+    left join weight_override o on o.indicator = i.indicator
+),"""
+
+
+def _ctes(what_if: bool) -> str:
+    # Only fixed SQL fragments are put together here; every value stays a bound parameter.
+    return "with" + _SCORES_CTES_TEMPLATE.replace("{IND}", _IND_WHAT_IF if what_if else _IND_PUBLISHED)
+
+
+_SCORES_CTES = _ctes(False)[len("with"):]
+
+_STREET_SELECT = """
 select period, street_code, name, parent_code, parent_name, score, n_indicators,
        rank, rank_all, rank_change, rank_all_change, veto, veto_reason
 from with_change
-where cast($period as date) is null or period = cast($period as date)
+where cast($period_start as date) is null or period = cast($period_start as date)
 order by period, rank_all
 """
 
-#: The breakdown behind :data:`STREET_SCORES_SQL`: one row per street × indicator of the period,
-#: for every street that has a score row (missing values appear with value NULL, weight still
-#: shown but contribution NULL). ``contribution`` is in score points: the contributions of a
-#: street add up to its score. Binds the same parameters.
-INDICATOR_SCORES_SQL = "with" + _SCORES_CTES + """,
+_INDICATOR_SELECT = """,
 grid as (
     select w.period, w.street_code, w.name, w.parent_code, i.indicator, i.indicator_name,
            i.unit, i.higher_is_better, i.target, i.weight
     from with_change w cross join ind i
-    where cast($period as date) is null or w.period = cast($period as date)
+    where cast($period_start as date) is null or w.period = cast($period_start as date)
 )
 select g.period, g.street_code, g.name, g.parent_code, g.indicator, g.indicator_name, g.unit,
        g.higher_is_better, m.value, g.target, m.ratio, m.capped_ratio, g.weight,
@@ -166,16 +179,39 @@ left join street_score ss on ss.period = g.period and ss.street_code = g.street_
 order by g.period, g.street_code, g.indicator
 """
 
-#: The rollup's rows: every period, whole tree, published weights.
-STREET_SCORES_ROLLUP_SQL = "with" + _SCORES_CTES + """
+
+def street_scores_sql(what_if: bool = False) -> str:
+    """SQL of :func:`street_scores`: one row per street and period.
+
+    Binds ``$period_start`` (the month; NULL = every period) and ``$region`` (NULL = all
+    streets); with ``what_if`` also ``$w_ind`` / ``$w_val`` (parallel lists indicator → weight).
+    """
+    return _ctes(what_if) + _STREET_SELECT
+
+
+def indicator_scores_sql(what_if: bool = False) -> str:
+    """SQL of :func:`indicator_scores` (per street × indicator); binds as :func:`street_scores_sql`."""
+    return _ctes(what_if) + _INDICATOR_SELECT
+
+
+#: Panel SQL: scores and ranks of the streets of $region for the month $period_start
+#: (published weights). Columns as :func:`street_scores`.
+STREET_SCORES_SQL = street_scores_sql()
+
+#: Panel SQL: the indicator breakdown of $region's streets for $period_start (published weights).
+INDICATOR_SCORES_SQL = indicator_scores_sql()
+
+#: The rollup's rows: every period, whole tree, published weights. Binds nothing.
+STREET_SCORES_ROLLUP_SQL = (_ctes(False).replace("cast($period_start as date)", "cast(null as date)")
+                            .replace("cast($region as varchar)", "cast(null as varchar)") + """
 select period, street_code, parent_code, score, rank, rank_change, rank_all, veto, veto_reason
 from with_change
 order by period, rank_all
-"""
+""")
 
 #: Re-rank the ``street_scores`` rollup for a jurisdiction (cheap; for panels that do not need
 #: what-if weights). ``rank`` within the parent is as in the rollup (a jurisdiction holds whole
-#: counties, or one street); ``rank_all`` is recomputed within $region. Binds $period, $region.
+#: counties, or one street); ``rank_all`` is recomputed within $region. Binds $period_start, $region.
 STREET_RANKING_FROM_ROLLUP_SQL = """
 with scoped as (
     select s.*
@@ -202,15 +238,15 @@ from ranked r
 join prev p on p.period = r.period
 left join ranked q on q.period = p.prev_period and q.street_code = r.street_code
 left join regions g on g.region_code = r.street_code
-where r.period = cast($period as date)
+where r.period = cast($period_start as date)
 order by r.rank_all_scoped
 """
 
 
 def _weight_params(weights: Mapping[str, float] | None) -> dict[str, Any]:
-    """Bind a what-if weight dict as two parallel lists (NULL = published weights)."""
+    """Bind a what-if weight dict as two parallel lists (empty dict = published weights)."""
     if not weights:
-        return {"w_ind": None, "w_val": None}
+        return {}
     names, values = [], []
     for name, w in weights.items():
         w = float(w)
@@ -238,8 +274,8 @@ def street_scores(con: Any, period: dt.date | str | None, region: str | None = N
     (previous rank − rank; positive = moved up; NULL when not ranked in the previous period),
     veto (bool), veto_reason. Ordered by rank_all. ``period=None`` gives every period.
     """
-    params = {"period": _period(period), "region": region, **_weight_params(weights)}
-    return run(con, STREET_SCORES_SQL, params)
+    params = {"period_start": _period(period), "region": region, **_weight_params(weights)}
+    return run(con, street_scores_sql(what_if=bool(weights)), params)
 
 
 def indicator_scores(con: Any, period: dt.date | str | None, region: str | None = None,
@@ -250,8 +286,8 @@ def indicator_scores(con: Any, period: dt.date | str | None, region: str | None 
     higher_is_better, value, target, ratio, capped_ratio, weight, contribution (score points;
     a street's contributions sum to its score).
     """
-    params = {"period": _period(period), "region": region, **_weight_params(weights)}
-    return run(con, INDICATOR_SCORES_SQL, params)
+    params = {"period_start": _period(period), "region": region, **_weight_params(weights)}
+    return run(con, indicator_scores_sql(what_if=bool(weights)), params)
 
 
 def build_street_scores(snapshot_dir: Path, con: Any) -> Path:
@@ -262,8 +298,7 @@ def build_street_scores(snapshot_dir: Path, con: Any) -> Path:
     """
     out = Path(snapshot_dir) / "rollups" / "street_scores.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
-    params = {"period": None, "region": None, **_weight_params(None)}
-    table = con.execute(STREET_SCORES_ROLLUP_SQL, params).to_arrow_table()
+    table = con.execute(STREET_SCORES_ROLLUP_SQL).to_arrow_table()
     pq.write_table(table, out)
     return out
 
