@@ -1,0 +1,187 @@
+"""Ranking table (e.g. street scores, overdue by street): a sortable AG Grid with in-cell bars and ▲/▼ changes.
+
+Numbers stay numbers in the row data so sorting is numeric; formatting, bars and highlights are AG Grid
+expression strings (`{"function": ...}`) that dash-ag-grid evaluates with its own d3 and Math, so the
+table needs no custom JavaScript in assets/.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Literal
+
+import pandas as pd
+from dash_ag_grid import AgGrid
+from pydantic import BaseModel, ConfigDict, Field
+
+from cockpit.specs.models import Text
+from cockpit.visuals.base import Format, Options, RenderContext, Visual, no_data_text, rgba, to_float
+
+GOOD_CLASS = "cockpit-cell-good"  # a change in the good direction (green ▲ when up is good)
+BAD_CLASS = "cockpit-cell-bad"  # a change in the bad direction (red ▼ when up is good)
+WALL_ROWS = 10
+MAX_ROWS = 500  # paginated tables still send at most this many rows to the browser
+FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
+
+
+class Highlight(BaseModel):
+    """Colour a cell whose value compares true, e.g. {op = ">", value = 10, color = "#e15759"}."""
+
+    model_config = ConfigDict(extra="forbid")
+    op: Literal[">", ">=", "<", "<=", "==", "!="] = Field(description="comparison of the cell value with `value`")
+    value: float | str = Field(description="number or text to compare with")
+    color: str | None = Field(default=None, description="text colour")
+    background: str | None = Field(default=None, description="cell background colour")
+    bold: bool = Field(default=False, description="bold text")
+
+
+class TableColumn(BaseModel):
+    """One shown column of the table."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: str = Field(description="result column")
+    label: Text | None = Field(default=None, description="header; default the column's label")
+    format: Format | None = Field(default=None, description="number format (numbers only)")
+    width: int | None = Field(default=None, ge=30, description="fixed width in pixels; default shares the width")
+    bar: bool = Field(default=False, description="draw an in-cell bar relative to the largest value shown")
+    change: bool = Field(default=False, description="a change (e.g. rank change): ▲ for > 0, ▼ for < 0, coloured")
+    up_is_good: bool = Field(default=True, description="with change: whether ▲ is good (green) or bad (red)")
+    highlight: list[Highlight] = Field(default_factory=list, description="first matching rule colours the cell")
+
+
+class RankingTableOptions(Options):
+    columns: list[TableColumn] = Field(default_factory=list, description="shown columns; default every column")
+    rows: int = Field(default=20, ge=1, description="rows shown (the rest is cut off, or paged with overflow)")
+    wall_rows: int | None = Field(default=None, ge=1, description=f"rows on a display wall; default rows, "
+                                                                  f"at most {WALL_ROWS}")
+    overflow: Literal["truncate", "paginate"] = Field(
+        default="truncate", description="more rows than `rows`: cut off, or page them (walls always cut off)")
+    bar_color: str = Field(default="#2f6fde", description="colour of in-cell bars")
+
+
+def _columns(o: RankingTableOptions) -> set[str]:
+    return {c.field for c in o.columns}
+
+
+def _js(value: Any) -> str:
+    """A JS literal of an option value: JSON is valid JS, so analyst text cannot break out of the expression."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _fmt_expr(fmt: Format, x: str) -> str:
+    return f"d3.format({_js(fmt.d3)})({x} * {_js(fmt.scale)}) + {_js(fmt.suffix)}"
+
+
+def _value_formatter(col: TableColumn) -> str | None:
+    if col.change:
+        fmt = col.format or Format(d3=",~f")
+        return (f"params.value == null ? '—' : params.value > 0 ? '▲' + {_fmt_expr(fmt, 'params.value')} : "
+                f"params.value < 0 ? '▼' + {_fmt_expr(fmt, '(-params.value)')} : '–'")
+    fmt = col.format or Format(d3=",")  # d3 ',' keeps the decimals a value has, with thousands separators
+    return f"params.value == null ? '—' : {_fmt_expr(fmt, 'params.value')}"
+
+
+def _style_obj(color: str = "", background: str = "", bold: bool = False) -> str:
+    # every branch sets every key: AG Grid keeps a style key set by an earlier render unless overwritten
+    weight = "bold" if bold else ""
+    return "{" + f"color: {_js(color)}, background: {_js(background)}, fontWeight: {_js(weight)}" + "}"
+
+
+def _cell_style(col: TableColumn, top: float | None, bar_color: str) -> str | None:
+    """One expression: the first matching highlight, else the bar, else plain."""
+    if not col.highlight and not (col.bar and top):
+        return None
+    if col.bar and top:
+        share = f"Math.max(0, Math.min(100, 100 * params.value / {_js(top)}))"
+        fill = rgba(bar_color, 0.28)
+        default = ("{color: '', fontWeight: '', background: 'linear-gradient(90deg, " + fill + " ' + " + share
+                   + " + '%, rgba(0,0,0,0) ' + " + share + " + '%)'}")
+    else:
+        default = _style_obj()
+    expr = default
+    for h in reversed(col.highlight):
+        cond = f"(params.value != null && params.value {h.op} {_js(h.value)})"
+        expr = f"{cond} ? {_style_obj(h.color or '', h.background or '', h.bold)} : ({expr})"
+    return expr
+
+
+def _cell(v: Any, numeric: bool, lang: str) -> Any:
+    if numeric:
+        return to_float(v)
+    if v is None or (not isinstance(v, (str, list, dict)) and pd.isna(v)):
+        return None
+    if isinstance(v, bool):
+        return ("是" if v else "否") if lang == "zh" else ("yes" if v else "no")
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d" if v == v.normalize() else "%Y-%m-%d %H:%M")
+    return str(v)
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGrid:
+    missing = sorted(c for c in _columns(o) if c not in df.columns)
+    if missing and len(df.columns):
+        raise KeyError(f"ranking_table: the result has no column {', '.join(map(repr, missing))} "
+                       f"(it has {', '.join(map(str, df.columns))})")
+    cols = o.columns or [TableColumn(field=str(c)) for c in df.columns]
+    limit = (o.wall_rows or min(o.rows, WALL_ROWS)) if ctx.wall else o.rows
+    paginate = o.overflow == "paginate" and not ctx.wall and len(df) > limit
+    shown = df.head(MAX_ROWS if paginate else limit)
+    numeric = {c.field: c.field in shown.columns and _is_numeric(shown[c.field]) for c in cols}
+    fields = [c.field for c in cols if c.field in shown.columns]
+    rows = [{f: _cell(v, numeric[f], ctx.lang) for f, v in zip(fields, rec)}
+            for rec in shown[fields].itertuples(index=False, name=None)]
+
+    defs = []
+    for c in cols:
+        d: dict[str, Any] = {"field": c.field, "headerName": c.label.get(ctx.lang) if c.label else ctx.label(c.field),
+                             "cellDataType": "number" if numeric[c.field] else "text"}
+        if numeric[c.field]:
+            d["valueFormatter"] = {"function": _value_formatter(c)}
+            d["type"] = "rightAligned"
+            values = [abs(r[c.field]) for r in rows if r.get(c.field) is not None]
+            top = max(values) if values else None
+            style = _cell_style(c, top if top and math.isfinite(top) else None, o.bar_color)
+            if style:
+                d["cellStyle"] = {"function": style}
+            if c.change:
+                up, down = "params.value > 0", "params.value < 0"
+                d["cellClassRules"] = ({GOOD_CLASS: up, BAD_CLASS: down} if c.up_is_good
+                                       else {GOOD_CLASS: down, BAD_CLASS: up})
+        elif c.highlight:
+            d["cellStyle"] = {"function": _cell_style(c, None, o.bar_color)}
+        if c.width:
+            d.update(width=c.width, suppressSizeToFit=True)
+        defs.append(d)
+
+    size = 18 if ctx.wall else 13
+    params = _js({"fontFamily": FONT, "fontSize": size, "headerFontSize": size, "wrapperBorder": False,
+                  "headerFontWeight": 600})
+    base = "themeQuartz.withPart(agGrid.colorSchemeDark)" if ctx.theme == "dark" else "themeQuartz"
+    options: dict[str, Any] = {
+        "theme": {"function": f"{base}.withParams({params})"},
+        "domLayout": "autoHeight",  # the row count is capped, so the grid is as tall as its rows
+        "rowHeight": 46 if ctx.wall else 34, "headerHeight": 46 if ctx.wall else 36,
+        "suppressFieldDotNotation": True,  # a column named 'a.b' is a column, not a path
+        "suppressCellFocus": True, "animateRows": False, "enableCellTextSelection": True,
+        "localeText": {"noRowsToShow": no_data_text(ctx)},
+        "pagination": paginate,
+    }
+    if paginate:
+        options.update(paginationPageSize=limit, paginationPageSizeSelector=False)
+    return AgGrid(
+        id={"type": "grid", "panel": ctx.panel_id},
+        className=f"cockpit-grid cockpit-grid--{ctx.theme}" + (" cockpit-grid--wall" if ctx.wall else ""),
+        columnDefs=defs, rowData=rows, columnSize="responsiveSizeToFit",
+        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "filter": False},
+        dashGridOptions=options, style={"width": "100%"},
+    )
+
+
+VISUAL = Visual(name="ranking_table", options=RankingTableOptions, render=render, columns=_columns,
+                output="component",
+                description="sortable ranking table with number formats, in-cell bars, ▲/▼ changes and highlights")
