@@ -298,7 +298,7 @@ def build_street_scores(snapshot_dir: Path, con: Any) -> Path:
     """
     out = Path(snapshot_dir) / "rollups" / "street_scores.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
-    table = con.execute(STREET_SCORES_ROLLUP_SQL).to_arrow_table()
+    table = con.sql(STREET_SCORES_ROLLUP_SQL).to_arrow_table()
     pq.write_table(table, out)
     return out
 
