@@ -12,57 +12,62 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
+from cockpit import contract
 from cockpit.demo import departments as deps
 from cockpit.demo.rand import rng_for
 
-# The six runways (跑道) of Zhejiang's digital reform and the five stages of an app's life.
-RUNWAYS = ["党建统领整体智治", "数字政府", "数字经济", "数字社会", "数字文化", "数字法治"]
-STAGES = ["谋划论证", "方案设计", "实施建设", "验收评估", "推广迭代"]
+# The six runways (跑道) and five stages are the contract's (党政机关整体智治, 数字政府, 数字经济,
+# 数字社会, 数字法治, 数字文化; 谋划生成 → 立项审批 → 实施建设 → 验收评估 → 复制推广); the demo
+# refers to them by position so a renamed value cannot make the demo invalid.
+RUNWAYS = list(contract.RUNWAYS)
+STAGES = list(contract.STAGES)
+PARTY, GOV, ECON, SOCIETY, LAW, CULTURE = RUNWAYS
 N_APPS, N_ITERATED = 127, 83
-RUNWAY_COUNTS = {"党建统领整体智治": 16, "数字政府": 32, "数字经济": 22, "数字社会": 30, "数字文化": 12, "数字法治": 15}
-STAGE_COUNTS = {"谋划论证": 7, "方案设计": 13, "实施建设": 44, "验收评估": 38, "推广迭代": 25}
+RUNWAY_COUNTS = {PARTY: 16, GOV: 32, ECON: 22, SOCIETY: 30, LAW: 15, CULTURE: 12}
+# Realistic skew: few apps still being planned, most under construction or being accepted.
+STAGE_COUNTS = dict(zip(STAGES, (7, 13, 44, 38, 25)))
 # How likely an app of a stage is to have been iterated (apps in use get iterated).
-_ITERATE_PULL = {"谋划论证": 0.05, "方案设计": 0.2, "实施建设": 1.0, "验收评估": 1.6, "推广迭代": 3.0}
+_ITERATE_PULL = dict(zip(STAGES, (0.05, 0.2, 1.0, 1.6, 3.0)))
 
 APP_NAMES = {
-    "党建统领整体智治": [
+    PARTY: [
         "基层治理四平台", "浙里党建", "七张问题清单", "浙里重大决策", "领导驾驶舱", "浙里平安",
         "浙里网格连心", "基层减负一件事", "浙里督考", "干部队伍画像", "浙里议事厅", "浙里民情通",
         "共同富裕示范区智治", "浙里组工", "清廉浙江在线", "浙里共享法庭"],
-    "数字政府": [
+    GOV: [
         "浙里办·一件事", "浙政钉·掌上办公", "企业开办一件事", "不动产登记一件事", "出生一件事",
         "身后一件事", "退休一件事", "浙里办票", "亲清在线", "浙企服务", "投资项目在线审批",
         "公共资源交易一网通", "无证明城市", "智能报表", "民生关键小事", "民呼我为统一平台",
         "12345热线智能分拨", "浙里信访", "浙里财政", "浙里医保", "浙里统计", "浙里公积金",
         "浙里社保", "电子证照共享", "浙里市场监管", "浙江外卖在线", "浙食链", "浙冷链",
         "浙里药安", "浙里审批", "浙里督办", "数字档案"],
-    "数字经济": [
+    ECON: [
         "产业大脑·纺织", "产业大脑·化工", "产业大脑·汽车零部件", "未来工厂", "浙里工业用地",
         "亩均论英雄", "科技成果转化", "浙里知识产权", "金融综合服务", "数字贸易", "跨境电商在线",
         "浙农码", "浙农田", "浙农补", "浙渔安", "浙里种业", "能源双控在线", "浙里低碳",
         "浙里招商", "人才码", "专精特新在线", "企业码"],
-    "数字社会": [
+    SOCIETY: [
         "浙里养老", "浙里健康e生", "浙里就业", "浙里安居", "浙里护苗", "数字助残", "浙里托育",
         "浙里救助", "浙里入学", "未来社区", "未来乡村", "浙里畅行", "浙里停车", "加装电梯一件事",
         "浙里物业", "垃圾分类在线", "浙里急救", "互联网医院", "长护险在线", "浙里孝老",
         "浙里助学", "双减在线", "浙里快递", "住房保障在线", "浙里公交", "浙里家政",
         "浙里婚育", "浙里健身", "浙里邻里", "心理援助在线"],
-    "数字文化": [
+    CULTURE: [
         "浙里文化圈", "浙里文物", "浙里非遗", "浙里书房", "浙里看戏", "浙里文旅", "文明实践在线",
         "浙里志愿", "浙里博物馆", "红色根脉", "全民阅读在线", "宋韵文化"],
-    "数字法治": [
+    LAW: [
         "之江法云", "浙里办案", "大综合一体化执法", "浙里矛调", "浙里公证", "浙里法律服务",
         "社区矫正在线", "行政复议在线", "浙里检察", "司法鉴定在线", "浙里禁毒", "浙里反诈",
         "浙里消防", "安全生产在线", "浙里执法"],
 }
 # Department kinds that lead / co-build apps of each runway.
 RUNWAY_KINDS = {
-    "党建统领整体智治": ["GGB", "DSJ", "MZT", "GAT"],
-    "数字政府": ["DSJ", "FGW", "SCJ", "RST", "GGB"],
-    "数字经济": ["JXT", "FGW", "NYT", "SCJ", "DSJ"],
-    "数字社会": ["MZT", "WJW", "RST", "JYT", "ZJT", "JTT", "CL", "CGJ"],
-    "数字文化": ["WHT", "JYT", "DSJ"],
-    "数字法治": ["SFT", "GAT", "YJT", "CGJ", "STT"],
+    PARTY: ["GGB", "DSJ", "MZT", "GAT"],
+    GOV: ["DSJ", "FGW", "SCJ", "RST", "GGB"],
+    ECON: ["JXT", "FGW", "NYT", "SCJ", "DSJ"],
+    SOCIETY: ["MZT", "WJW", "RST", "JYT", "ZJT", "JTT", "CL", "CGJ"],
+    CULTURE: ["WHT", "JYT", "DSJ"],
+    LAW: ["SFT", "GAT", "YJT", "CGJ", "STT"],
 }
 # Apps whose name says who runs them are led by that kind of department.
 _NAME_KINDS = [
@@ -83,8 +88,7 @@ _NAME_KINDS = [
     (("智能报表", "电子证照", "数字档案", "浙里办", "浙政钉"), "DSJ"),
 ]
 
-LISTS = ["需求", "场景", "改革"]
-ITEM_STATUSES = ["planned", "in_progress", "done", "blocked"]
+LISTS = list(contract.LISTS)
 _NEEDS = ["群众办事多头跑", "数据共享不畅", "跨部门协同难", "基层报表负担重", "服务覆盖不均衡",
           "事件发现滞后", "政策兑现慢", "监管底数不清", "业务系统林立", "群众诉求响应慢"]
 _SCENES = ["一键申报", "数据回流基层", "智能预警处置", "跨层级联办", "免申即享", "主动服务推送",
