@@ -1,0 +1,323 @@
+"""The snapshot store: immutable snapshots, one pointer, atomic publication.
+
+Layout (docs/architecture.md):
+
+    STORE/
+      CURRENT                         live snapshot id, one line
+      snapshots/<id>/                 immutable once CURRENT may point at it
+        manifest.json, tables/, requests/month=YYYY-MM/data.parquet, rollups/
+      staging/                        half-built snapshots (never read; cleaned on the next ingest)
+      rejected/<time>_<folder>.txt    reports of rejected drops
+
+Publication is the Iceberg idea on plain files: a snapshot is built completely in staging,
+fsynced, renamed into snapshots/ (fsync the directory), and only then does CURRENT move, by
+writing CURRENT.tmp, fsyncing it, `os.replace` onto CURRENT and fsyncing the store directory.
+A crash at any point leaves CURRENT naming either the old or the new complete snapshot.
+
+Snapshot ids are `NNNNN_YYYY-MM-DD` (sequence number, then as_of) so they sort by publication.
+CURRENT only ever moves forward, so a snapshot with a higher sequence number than the live one
+can only be the leftover of an interrupted publication; `clean()` removes those (it runs at the
+start of each ingest, under the store lock).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from cockpit.contract import CORE_TABLES
+
+SNAPSHOT_ID = re.compile(r"^(\d{5})_(\d{4}-\d{2}-\d{2})$")
+PAUSE_ENV = "COCKPIT_TEST_PAUSE_AT"
+# The publication steps a test may pause at (COCKPIT_TEST_PAUSE_AT=<step>) to kill the process there.
+PAUSE_STEPS = ("after-staging-written", "after-snapshot-rename", "after-pointer-tmp-written",
+               "after-pointer-replaced")
+
+
+class StoreError(RuntimeError):
+    """The store is not in a state we can work with (e.g. CURRENT names a missing snapshot)."""
+
+
+@dataclass
+class SnapshotInfo:
+    """One published (or leftover) snapshot as listed by `Store.list_snapshots`."""
+
+    id: str
+    as_of: str
+    created_at: str
+    tables: dict[str, dict] = field(default_factory=dict)  # name -> {"rows": n, "kind": ...}
+    live: bool = False
+    path: Path | None = None
+
+    def rows(self, table: str) -> int | None:
+        entry = self.tables.get(table)
+        return None if entry is None else int(entry["rows"])
+
+
+def pause_point(step: str) -> None:
+    """Test hook: when $COCKPIT_TEST_PAUSE_AT names this step, say so and wait to be killed."""
+    if os.environ.get(PAUSE_ENV) == step:
+        print(f"PAUSED AT {step}", flush=True)
+        sys.stdout.flush()
+        time.sleep(3600)
+
+
+def fsync_path(path: Path) -> None:
+    """fsync a file or directory (directories: so a rename or new entry in them is durable)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(root: Path) -> None:
+    """fsync every file and directory under root (bottom-up, so entries are durable before parents)."""
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
+        for name in filenames:
+            fsync_path(Path(dirpath) / name)
+        fsync_path(Path(dirpath))
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """Hardlink src to dst (snapshots share unchanged files); copy when linking is impossible."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+class Store:
+    """A snapshot store rooted at `root` (created on first use by writers, never by readers)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # -- paths ------------------------------------------------------------------------------------
+
+    @property
+    def current_file(self) -> Path:
+        return self.root / "CURRENT"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.root / "snapshots"
+
+    @property
+    def staging_root(self) -> Path:
+        return self.root / "staging"
+
+    @property
+    def rejected_dir(self) -> Path:
+        return self.root / "rejected"
+
+    def snapshot_dir(self, snapshot_id: str) -> Path:
+        """Directory of a snapshot (the id is checked, so it cannot point outside the store)."""
+        if not SNAPSHOT_ID.match(snapshot_id):
+            raise StoreError(f"not a snapshot id: {snapshot_id!r}")
+        return self.snapshots_dir / snapshot_id
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def live_id(self) -> str | None:
+        """The id CURRENT names, or None when nothing has been published yet."""
+        try:
+            text = self.current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        if not SNAPSHOT_ID.match(text):
+            raise StoreError(f"{self.current_file} does not hold a snapshot id: {text!r}")
+        if not (self.snapshot_dir(text) / "manifest.json").is_file():
+            raise StoreError(f"{self.current_file} names {text}, which has no manifest")
+        return text
+
+    def live_dir(self) -> Path | None:
+        """Directory of the live snapshot, or None."""
+        live = self.live_id()
+        return None if live is None else self.snapshot_dir(live)
+
+    def manifest(self, snapshot_id: str) -> dict:
+        """The manifest.json of a snapshot."""
+        return json.loads((self.snapshot_dir(snapshot_id) / "manifest.json").read_text(encoding="utf-8"))
+
+    def list_snapshots(self) -> list[SnapshotInfo]:
+        """Every snapshot directory with a readable manifest, oldest first."""
+        if not self.snapshots_dir.is_dir():
+            return []
+        live = self.live_id()
+        out = []
+        for path in sorted(self.snapshots_dir.iterdir()):
+            if not SNAPSHOT_ID.match(path.name):
+                continue
+            try:
+                m = self.manifest(path.name)
+            except (OSError, ValueError):
+                continue
+            out.append(SnapshotInfo(id=path.name, as_of=m.get("as_of", ""), created_at=m.get("created_at", ""),
+                                    tables=m.get("tables", {}), live=path.name == live, path=path))
+        return out
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive lock for writers (one ingest at a time); released even if the process dies.
+
+        The lock file lives in staging/ so the top level keeps exactly the documented layout.
+        """
+        self.staging_root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.staging_root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print("waiting for another ingest into this store to finish ...", flush=True)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    def clean(self) -> list[str]:
+        """Remove leftovers of interrupted ingests; call under `lock()`. Returns what was removed.
+
+        Removes half-built staging dirs, a stray CURRENT.tmp, and snapshots newer than the live
+        one (renamed into snapshots/ but never made live). Older snapshots always stay.
+        """
+        removed: list[str] = []
+        if self.staging_root.is_dir():
+            for path in self.staging_root.iterdir():
+                if path.name == ".lock":
+                    continue
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                removed.append(f"staging/{path.name}")
+        tmp = self.root / "CURRENT.tmp"
+        if tmp.exists():
+            tmp.unlink()
+            removed.append("CURRENT.tmp")
+        live = self.live_id()
+        live_seq = int(live[:5]) if live else 0
+        if self.snapshots_dir.is_dir():
+            for path in sorted(self.snapshots_dir.iterdir()):
+                m = SNAPSHOT_ID.match(path.name)
+                if m and int(m.group(1)) > live_seq:
+                    # Move it out of snapshots/ first (atomic) so no reader can list a half-deleted one.
+                    self.staging_root.mkdir(parents=True, exist_ok=True)
+                    doomed = self.staging_root / f"unpublished-{path.name}"
+                    os.rename(path, doomed)
+                    shutil.rmtree(doomed, ignore_errors=True)
+                    removed.append(f"snapshots/{path.name}")
+        return removed
+
+    def new_staging(self) -> Path:
+        """A fresh, empty staging directory (its `snapshot/` subdir becomes the snapshot)."""
+        self.staging_root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        path = self.staging_root / f"{stamp}-{os.getpid()}"
+        n = 0
+        while path.exists():
+            n += 1
+            path = self.staging_root / f"{stamp}-{os.getpid()}-{n}"
+        (path / "snapshot").mkdir(parents=True)
+        return path
+
+    def next_id(self, as_of: str) -> str:
+        """The id the next published snapshot gets."""
+        seq = 0
+        if self.snapshots_dir.is_dir():
+            for path in self.snapshots_dir.iterdir():
+                m = SNAPSHOT_ID.match(path.name)
+                if m:
+                    seq = max(seq, int(m.group(1)))
+        return f"{seq + 1:05d}_{as_of}"
+
+    def publish(self, staging_dir: Path, manifest: dict) -> str:
+        """Publish a complete snapshot directory and make it live; returns its id.
+
+        `manifest` must hold "as_of" and "tables"; "id", "created_at" and "parent" are filled in.
+        Call under `lock()`.
+        """
+        staging_dir = Path(staging_dir)
+        snapshot_id = self.next_id(manifest["as_of"])
+        full = {
+            "id": snapshot_id,
+            "as_of": manifest["as_of"],
+            "created_at": manifest.get("created_at") or datetime.now().astimezone().isoformat(timespec="seconds"),
+            "source": manifest.get("source"),
+            "parent": self.live_id(),
+            "tables": manifest["tables"],
+        }
+        (staging_dir / "manifest.json").write_text(json.dumps(full, ensure_ascii=False, indent=2) + "\n",
+                                                   encoding="utf-8")
+        fsync_tree(staging_dir)
+        pause_point("after-staging-written")
+
+        self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        target = self.snapshot_dir(snapshot_id)
+        os.rename(staging_dir, target)  # same file system: atomic
+        fsync_path(self.snapshots_dir)
+        fsync_path(staging_dir.parent)
+        pause_point("after-snapshot-rename")
+
+        tmp = self.root / "CURRENT.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(snapshot_id + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        pause_point("after-pointer-tmp-written")
+
+        os.replace(tmp, self.current_file)
+        fsync_path(self.root)
+        pause_point("after-pointer-replaced")
+        return snapshot_id
+
+    def write_rejection(self, folder: Path, text: str) -> Path:
+        """Keep the report of a rejected drop as rejected/<time>_<folder name>.txt."""
+        self.rejected_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        name = re.sub(r"[^\w.-]+", "_", Path(folder).name or "drop")
+        path = self.rejected_dir / f"{stamp}_{name}.txt"
+        n = 0
+        while path.exists():
+            n += 1
+            path = self.rejected_dir / f"{stamp}_{name}-{n}.txt"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+def cli_snapshots(store: Path) -> int:
+    """`cockpit snapshots`: print every snapshot with its row counts; the live one is marked *."""
+    st = Store(store)
+    try:
+        snaps = st.list_snapshots()
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not snaps:
+        print(f"no snapshots in {store}")
+        return 0
+    core = [t for t in CORE_TABLES if any(t in s.tables for s in snaps)]
+    header = ["", "id", "as_of", "created_at", *core, "extra tables", "rollups"]
+    rows = []
+    for s in snaps:
+        extras = [f"{n}={v['rows']}" for n, v in sorted(s.tables.items()) if v.get("kind") == "extra"]
+        rollups = [f"{n}={v['rows']}" for n, v in sorted(s.tables.items()) if v.get("kind") == "rollup"]
+        rows.append(["*" if s.live else "", s.id, s.as_of, s.created_at,
+                     *[("-" if s.rows(t) is None else str(s.rows(t))) for t in core],
+                     " ".join(extras) or "-", " ".join(rollups) or "-"])
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
+    live = next((s.id for s in snaps if s.live), None)
+    print(f"live: {live or 'none'}  (* = live)")
+    return 0
