@@ -223,7 +223,8 @@ def test_indicator_breakdown_adds_up():
 
 def test_rollup_and_rollup_reranking(tmp_path):
     con = make_con()
-    out = build_street_scores(tmp_path, con)
+    assert build_street_scores(tmp_path, con) == 6 + 5
+    out = tmp_path / "rollups" / "street_scores.parquet"
     roll = pd.read_parquet(out)
     assert list(roll.columns) == ["period", "street_code", "parent_code", "score", "rank",
                                   "rank_change", "rank_all", "veto", "veto_reason"]

@@ -65,31 +65,12 @@ def snapshot_as_of(snapshot_dir: Path) -> str | None:
     return json.loads(manifest.read_text(encoding="utf-8")).get("as_of")
 
 
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def connect_snapshot(snapshot_dir: Path, con: duckdb.DuckDBPyConnection | None = None
                      ) -> duckdb.DuckDBPyConnection:
-    """Open (or add to ``con``) one view per table of a snapshot directory.
+    """A DuckDB connection with one view per table of a snapshot directory.
 
-    ``tables/<name>.parquet`` and ``rollups/<name>.parquet`` become views ``<name>``;
-    the month partitions ``requests/*/*.parquet`` become the view ``requests``.
-    File paths are not values a user chooses, but DDL cannot take bound parameters, so they
-    are quoted here as literals.
+    The same views the rollup builders see (``cockpit.rollups.snapshot_views``): tables,
+    ``requests`` over the month partitions, rollups, and empty views for absent core tables.
     """
-    snapshot_dir = Path(snapshot_dir)
-    con = con if con is not None else duckdb.connect()
-    for sub in ("tables", "rollups"):
-        for f in sorted((snapshot_dir / sub).glob("*.parquet")):
-            con.execute(f"create or replace view {_quote_ident(f.stem)} as "
-                        f"select * from read_parquet({_quote_str(str(f))})")
-    if any((snapshot_dir / "requests").glob("*/*.parquet")):
-        pattern = str(snapshot_dir / "requests" / "*" / "*.parquet")
-        con.execute("create or replace view requests as select * from "
-                    f"read_parquet({_quote_str(pattern)}, hive_partitioning = false, union_by_name = true)")
-    return con
+    from cockpit.rollups import connect_snapshot as _connect  # lazy: rollups imports analytics
+    return _connect(Path(snapshot_dir), con)

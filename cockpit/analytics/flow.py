@@ -298,19 +298,36 @@ def sankey_links(con: Any, as_of: dt.date, region: str | None = None,
     return run(con, SANKEY_SQL, _params(as_of, region, start, end))
 
 
-def build_requests_daily(snapshot_dir: Path, con: Any, as_of: dt.date | str | None = None) -> Path:
+#: as_of when the manifest is not written yet: the date of the latest update in the data
+#: (the data runs to the end of the as_of day, so on a day with any activity this is as_of).
+_AS_OF_FROM_DATA_SQL = "select cast(max(updated_at) as date) from requests"
+
+
+def rollup_as_of(snapshot_dir: Path, con: Any) -> dt.date | None:
+    """The as_of a rollup is built for: the snapshot manifest's, else derived from the data.
+
+    Ingest builds rollups in staging before it writes manifest.json; until it leaves the
+    drop's as_of there first, the latest ``updated_at`` date stands in for it.
+    """
+    as_of = snapshot_as_of(snapshot_dir)
+    if as_of is not None:
+        return dt.date.fromisoformat(as_of)
+    row = con.execute(_AS_OF_FROM_DATA_SQL).fetchone()
+    return row[0] if row else None
+
+
+def build_requests_daily(snapshot_dir: Path, con: Any, as_of: dt.date | str | None = None) -> int:
     """Rollup builder: ``rollups/requests_daily.parquet`` (columns :data:`REQUESTS_DAILY_COLUMNS`).
 
-    ``as_of`` defaults to the snapshot manifest's ``as_of``; overdue_open_asof is relative to it.
+    Returns the row count. ``as_of`` defaults to :func:`rollup_as_of`; overdue_open_asof
+    counts requests not closed whose deadline passed before the end of that day.
     """
     if as_of is None:
-        as_of = snapshot_as_of(snapshot_dir)
-        if as_of is None:
-            raise ValueError(f"{snapshot_dir}: manifest.json with as_of is needed for requests_daily")
+        as_of = rollup_as_of(snapshot_dir, con)
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
     out = Path(snapshot_dir) / "rollups" / "requests_daily.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     table = con.sql(REQUESTS_DAILY_SQL, params={"as_of": as_of}).to_arrow_table()
-    pq.write_table(table, out)
-    return out
+    pq.write_table(table, out, compression="zstd")
+    return table.num_rows

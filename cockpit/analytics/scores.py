@@ -290,17 +290,17 @@ def indicator_scores(con: Any, period: dt.date | str | None, region: str | None 
     return run(con, indicator_scores_sql(what_if=bool(weights)), params)
 
 
-def build_street_scores(snapshot_dir: Path, con: Any) -> Path:
+def build_street_scores(snapshot_dir: Path, con: Any) -> int:
     """Rollup builder: ``rollups/street_scores.parquet`` for every period, whole tree.
 
     Columns: period, street_code, parent_code, score, rank, rank_change, rank_all, veto,
-    veto_reason (published weights).
+    veto_reason (published weights). Returns the row count.
     """
     out = Path(snapshot_dir) / "rollups" / "street_scores.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     table = con.sql(STREET_SCORES_ROLLUP_SQL).to_arrow_table()
-    pq.write_table(table, out)
-    return out
+    pq.write_table(table, out, compression="zstd")
+    return table.num_rows
 
 
 _CLI_COLUMNS = ["street_code", "name", "parent_code", "score", "rank", "rank_change",
