@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 import pandas as pd
-from pydantic import Field
+import plotly.colors
+from pydantic import Field, field_validator
 
 from cockpit.visuals.base import (Format, Options, RenderContext, Visual, base_layout, empty_figure,
                                   require_columns, to_float)
@@ -21,13 +22,25 @@ class HeatmapOptions(Options):
                                                         "first; 'name': alphabetical")
     y_order: Order = Field(default="given", description="as x_order; with 'total' the largest row is on top")
     colorscale: str | list[tuple[float, str]] = Field(
-        default="Blues", description="plotly colorscale name (e.g. 'Blues', 'YlOrRd') or [[0, colour], [1, colour]]")
+        default="Blues", description="plotly.py colorscale name, low → high (e.g. 'Blues', 'YlOrRd', 'RdBu_r'), "
+                                     "or [[0, colour], [1, colour]]")
     reverse: bool = Field(default=False, description="reverse the colorscale")
     text: bool = Field(default=True, description="write each cell's value in the cell")
     zmin: float | None = Field(default=None, description="value at the bottom of the colour scale")
     zmax: float | None = Field(default=None, description="value at the top of the colour scale")
     format: Format = Format()
     colorbar: bool = Field(default=True, description="show the colour bar")
+
+    @field_validator("colorscale")
+    @classmethod
+    def _known_scale(cls, v: str | list) -> str | list:
+        if isinstance(v, str):
+            try:
+                plotly.colors.get_colorscale(v)
+            except Exception:
+                raise ValueError(f"unknown colorscale {v!r}; use a plotly.py name such as 'Blues', 'YlOrRd', "
+                                 "'Viridis' (add '_r' to reverse) or a list of [position, colour]") from None
+        return v
 
 
 def _columns(o: HeatmapOptions) -> set[str]:
@@ -69,6 +82,12 @@ def matrix(df: pd.DataFrame, o: HeatmapOptions) -> tuple[list[str], list[str], l
     return x_keys, y_keys, z
 
 
+def colorscale(spec: str | list) -> list:
+    """The scale as [position, colour] pairs. Names are resolved here, with plotly.py's meaning: plotly.js
+    knows fewer names and runs some backwards (its 'Blues' and 'YlOrRd' put the dark end at zero)."""
+    return plotly.colors.get_colorscale(spec) if isinstance(spec, str) else [list(p) for p in spec]
+
+
 def render(df: pd.DataFrame, o: HeatmapOptions, ctx: RenderContext) -> dict:
     require_columns(df, _columns(o), "heatmap")
     if df.empty:
@@ -76,7 +95,7 @@ def render(df: pd.DataFrame, o: HeatmapOptions, ctx: RenderContext) -> dict:
     x_keys, y_keys, z = matrix(df, o)
     fmt = f"%{{z:{o.format.d3}}}{o.format.suffix}"
     trace = {
-        "type": "heatmap", "x": x_keys, "y": y_keys, "z": z, "colorscale": o.colorscale,
+        "type": "heatmap", "x": x_keys, "y": y_keys, "z": z, "colorscale": colorscale(o.colorscale),
         "reversescale": o.reverse, "xgap": 1, "ygap": 1, "hoverongaps": False, "showscale": o.colorbar,
         "colorbar": {"tickformat": o.format.d3, "ticksuffix": o.format.suffix, "thickness": 12,
                      "outlinewidth": 0},

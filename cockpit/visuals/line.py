@@ -43,6 +43,26 @@ def _x_values(values: pd.Series) -> list:
     return [None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values]
 
 
+def _x_axis(values: pd.Series) -> dict:
+    """Axis type and tick format for the x values.
+
+    Dates get numeric tick formats (plotly's default ticks are English month names, and a monthly series
+    would get ticks in mid-month); text such as '2026-11' stays categorical instead of being read as a date.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        v = values.dropna()
+        if len(v) and (v.dt.normalize() != v).any():
+            return {"type": "date", "tickformat": "%m-%d %H:%M", "hoverformat": "%Y-%m-%d %H:%M"}
+        if len(v) and (v.dt.day == 1).all():
+            months = (v.max().year - v.min().year) * 12 + v.max().month - v.min().month + 1
+            dtick = "M1" if months <= 13 else "M3" if months <= 40 else "M12"
+            return {"type": "date", "tickformat": "%Y-%m", "hoverformat": "%Y-%m", "dtick": dtick}
+        return {"type": "date", "tickformat": "%m-%d", "hoverformat": "%Y-%m-%d"}
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return {"type": "linear"}
+    return {"type": "category"}
+
+
 def _scaled(values: pd.Series, scale: float) -> list:
     return [None if (f := to_float(v)) is None else f * scale for v in values]
 
@@ -87,7 +107,7 @@ def render(df: pd.DataFrame, o: LineOptions, ctx: RenderContext) -> dict:
     if o.y_from_zero:
         val_axis["rangemode"] = "tozero"
     layout = base_layout(ctx, showlegend=len(data) > 1, hovermode="x unified",
-                         xaxis={"automargin": True, "showgrid": False}, yaxis=val_axis)
+                         xaxis={"automargin": True, "showgrid": False, **_x_axis(df[o.x])}, yaxis=val_axis)
     return {"data": data, "layout": layout}
 
 
