@@ -1,0 +1,161 @@
+"""Early warning and monthly growth on hand-made weekly counts, expected values worked by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import duckdb
+import pandas as pd
+import pytest
+
+from cockpit.analytics import warning
+
+AS_OF = dt.date(2026, 11, 25)   # week 0 = 11-19 … 11-25, week k = as_of − 7k − 6 … as_of − 7k
+
+REGIONS = [
+    ("330000", "浙江省", "province", None),
+    ("330100", "杭州市", "city", "330000"),
+    ("330102", "A区", "county", "330100"),
+    ("330105", "B区", "county", "330100"),
+    ("330102001", "A1街道", "street", "330102"),
+    ("330102002", "A2街道", "street", "330102"),
+    ("330105001", "B1街道", "street", "330105"),
+]
+
+# Weekly volumes, index = week number (0 = the week ending as_of), 16 weeks.
+WEEKLY = {
+    # P1: baseline (weeks 1–8) 4 5 6 5 4 6 5 5 → median 5; |dev| 1 0 1 0 1 1 0 0 → MAD 0.5;
+    #     spread = max(1.4826 × 0.5 = 0.74, √5 = 2.236) = 2.236; z = (14 − 5)/2.236 = 4.025 → flag.
+    #     Week 1 (4) is below its baseline → the run is 1 week, since 11-19.
+    ("330102001", "城市管理"): [14, 4, 5, 6, 5, 4, 6, 5, 5] + [5] * 7,
+    # P2: three-week jump 20 18 16 on a flat 2. Week 2: baseline all 2 → MAD 0 → spread √2,
+    #     z = 14/√2 = 9.9 → flag. Week 1: baseline 16 2 2 2 2 2 2 2 → median 2, MAD 0 → z = 16/√2.
+    #     Week 0: baseline 18 16 2 2 2 2 2 2 → median 2, |dev| 16 14 0… → MAD 0 → z = 18/√2 = 12.73.
+    #     Week 3 (2) is not flagged → run of 3 weeks since week 2's first day 11-05. ratio 20/2 = 10.
+    ("330102002", "环境保护"): [20, 18, 16] + [2] * 13,
+    # P3: 9 on a zero baseline: z would be 9/1 = 9, but 9 < the minimum volume 10 → no warning.
+    ("330105001", "城市管理"): [9] + [0] * 15,
+    # P4: busy and noisy. Baseline 100 110 90 105 95 100 98 102 → median 100;
+    #     |dev| 0 10 10 5 5 0 2 2 → sorted 0 0 2 2 5 5 10 10 → MAD 3.5 → 1.4826 × 3.5 = 5.19,
+    #     √100 = 10 → spread 10; z = (130 − 100)/10 = 3.0 < 3.5 → no warning (MAD alone: 5.8).
+    ("330105001", "环境保护"): [130, 100, 110, 90, 105, 95, 100, 98, 102] + [100] * 7,
+}
+
+
+def region_tree_rows(regions):
+    parent = {code: p for code, _, _, p in regions}
+    level = {code: lv for code, _, lv, _ in regions}
+    rows = []
+    for code in parent:
+        anc, depth = code, 0
+        while anc is not None:
+            rows.append((anc, code, depth, level[code]))
+            anc, depth = parent[anc], depth + 1
+    return rows
+
+
+def day(x):
+    """A DATE from a result frame (DuckDB gives Timestamps) as a datetime.date."""
+    return pd.Timestamp(x).date()
+
+
+def base_con():
+    con = duckdb.connect()
+    con.execute("create table regions (region_code varchar, name varchar, level varchar, parent_code varchar)")
+    con.executemany("insert into regions values (?, ?, ?, ?)", REGIONS)
+    con.execute("create table region_tree (ancestor_code varchar, region_code varchar, depth integer, level varchar)")
+    con.executemany("insert into region_tree values (?, ?, ?, ?)", region_tree_rows(REGIONS))
+    con.execute("create table requests (street_code varchar, category varchar, received_at timestamp)")
+    con.execute("create table requests_daily (day date, street_code varchar, category varchar, received bigint)")
+    return con
+
+
+def add_requests(con, rows):
+    """rows: (street, category, received_at) — into requests, and counted into requests_daily."""
+    con.executemany("insert into requests values (?, ?, ?)", rows)
+    con.execute("delete from requests_daily")
+    con.execute("insert into requests_daily select cast(received_at as date), street_code, category, "
+                "count(*) from requests group by all")
+
+
+def weekly_con():
+    con = base_con()
+    rows = []
+    for (street, cat), counts in WEEKLY.items():
+        for week, n in enumerate(counts):
+            # spread each week's requests over its first and last day, to test both edges
+            first = AS_OF - dt.timedelta(days=7 * week + 6)
+            last = AS_OF - dt.timedelta(days=7 * week)
+            for i in range(n):
+                when = first if i % 2 else last
+                rows.append((street, cat, dt.datetime.combine(when, dt.time(23 if i % 3 else 0, 30))))
+    add_requests(con, rows)
+    return con
+
+
+def test_constants_match_sql():
+    sql = warning.EARLY_WARNINGS_SQL
+    assert (warning.BASELINE_WEEKS, warning.LOOKBACK_WEEKS) == (8, 8)
+    assert "x >= 10 and z >= 3.5" in sql and "1.4826 * d.mad" in sql
+    assert warning.MIN_VOLUME == 10 and warning.Z_THRESHOLD == 3.5 and warning.MAD_SCALE == 1.4826
+    assert "'112 days'" in sql  # 16 weeks = (lookback 8 + baseline 8) × 7 days
+
+
+@pytest.mark.parametrize("source", ["requests", "requests_daily"])
+def test_early_warnings_by_hand(source):
+    w = warning.early_warnings(weekly_con(), AS_OF, source=source)
+    assert list(zip(w.street_code, w.category)) == [("330102002", "环境保护"),
+                                                    ("330102001", "城市管理")]  # z 12.73 then 4.02
+    p2, p1 = w.iloc[0], w.iloc[1]
+    assert (p2.volume, p2.baseline_median, p2.baseline_mad) == (20, 2, 0)
+    assert p2.z == pytest.approx(18 / math.sqrt(2)) and p2.ratio == pytest.approx(10)
+    assert p2.weeks_flagged == 3 and day(p2.since) == dt.date(2026, 11, 5)
+    assert day(p2.week_start) == dt.date(2026, 11, 19) and day(p2.week_end) == AS_OF
+    assert (p1.volume, p1.baseline_median, p1.baseline_mad) == (14, 5, 0.5)
+    assert p1.spread == pytest.approx(math.sqrt(5)) and p1.z == pytest.approx(9 / math.sqrt(5))
+    assert p1.ratio == pytest.approx(2.8) and p1.weeks_flagged == 1
+    assert day(p1.since) == dt.date(2026, 11, 19) and p1.street_name == "A1街道"
+
+
+def test_early_warnings_scope_and_edges():
+    con = weekly_con()
+    assert warning.early_warnings(con, AS_OF, region="330105").empty  # P3 too small, P4 z = 3.0
+    assert len(warning.early_warnings(con, AS_OF, region="330102")) == 2
+    # One day later the weeks shift by a day: P2's week 0 is 11-20 … 11-26, which loses the
+    # 10 requests of 11-19 (week 0's first day) → 10 left, still ≥ 10 and far above baseline.
+    later = warning.early_warnings(con, AS_OF + dt.timedelta(days=1), region="330102002")
+    assert list(later.volume) == [10]
+
+
+def test_monthly_growth_by_hand():
+    con = base_con()
+    rows = []
+    for when, n, cat in [
+        (dt.date(2025, 10, 10), 10, "城管"), (dt.date(2025, 11, 5), 20, "城管"),
+        (dt.date(2025, 11, 25), 3, "环保"),    # = as_of − 1 year: inside last year's same period
+        (dt.date(2025, 11, 26), 7, "城管"),    # after as_of − 1 year: outside the same period
+        (dt.date(2026, 10, 3), 15, "城管"), (dt.date(2026, 11, 1), 30, "城管"),
+        (dt.date(2026, 11, 25), 6, "环保"),
+        (dt.date(2026, 11, 26), 100, "城管"),  # after as_of: ignored
+    ]:
+        rows += [("330102001", cat, dt.datetime.combine(when, dt.time(12)))] * n
+    add_requests(con, rows)
+    for source in warning.SOURCES:
+        g = warning.monthly_volume_growth(con, AS_OF, source=source)
+        g = g.set_index(g["month"].map(day))
+        # 2025-10: 10; 2025-11: 20 + 3 + 7 = 30; 2026-10: 15 vs 10 → +50 %;
+        # 2026-11 (to the 25th): 30 + 6 = 36 vs 2025-11 to the 25th: 20 + 3 = 23 → 13/23.
+        assert g["volume"].astype(int).to_dict() == {
+            dt.date(2025, 10, 1): 10, dt.date(2025, 11, 1): 30,
+            dt.date(2026, 10, 1): 15, dt.date(2026, 11, 1): 36}
+        assert g.loc[dt.date(2026, 10, 1), "yoy_growth"] == pytest.approx(0.5)
+        assert g.loc[dt.date(2026, 11, 1), "volume_ly"] == 23
+        assert g.loc[dt.date(2026, 11, 1), "yoy_growth"] == pytest.approx(13 / 23)
+        assert g["yoy_growth"].isna().sum() == 2  # the first year has nothing to compare with
+        assert g["complete"].tolist() == [True, True, True, False]
+        env = warning.monthly_volume_growth(con, AS_OF, category="环保", source=source)
+        # 环保: 2025-11 3, 2026-11 6 vs 3 → +100 %
+        assert env["volume"].astype(int).tolist() == [3, 6]
+        assert env["yoy_growth"].iloc[1] == pytest.approx(1.0)
+    assert warning.monthly_volume_growth(con, AS_OF, region="330105").empty
