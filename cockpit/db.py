@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from cockpit.rollups import snapshot_views
 from cockpit.settings import get_settings
 
 _SNAPSHOT_ID = re.compile(r"^[0-9]{5}_[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -79,6 +80,9 @@ class Database:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._schemas: dict[str, SnapshotInfo] = {}
         self._columns: dict[tuple[str, str], list[str]] = {}
+        self._views: dict[str, list[str]] = {}
+        # Per-snapshot derived values (e.g. the scoped CTE text); snapshots never change.
+        self.memo: dict[tuple, object] = {}
 
     # -- connection -------------------------------------------------------------------------
     def _connection(self) -> duckdb.DuckDBPyConnection:
@@ -138,14 +142,17 @@ class Database:
             info = snapshot_info(self.store, snapshot_id)
             schema = info.schema
             con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            for name, sql in _view_sources(info).items():
+            views = _view_sources(info)
+            for name, sql in views.items():
                 con.execute(f'CREATE OR REPLACE VIEW "{schema}"."{name}" AS {sql}')
+            self._views[snapshot_id] = sorted(views)
             self._schemas[snapshot_id] = info
             return info
 
     def tables(self, snapshot_id: str) -> list[str]:
         """The view names of one snapshot."""
-        return sorted(_view_sources(self.attach(snapshot_id)))
+        self.attach(snapshot_id)
+        return self._views[snapshot_id]
 
     def columns(self, snapshot_id: str, table: str) -> list[str]:
         """Column names of one view (cached: snapshots are immutable)."""
@@ -159,27 +166,12 @@ class Database:
         return self._columns[key]
 
 
-def _quote_path(path: Path) -> str:
-    # Paths come from our own store layout, never from a client; still escape quotes.
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _view_sources(info: SnapshotInfo) -> dict[str, str]:
-    """SQL source of every view of a snapshot: tables/, rollups/ and the month-partitioned requests."""
-    views: dict[str, str] = {}
-    for sub in ("tables", "rollups"):
-        folder = info.path / sub
-        if folder.is_dir():
-            for f in sorted(folder.glob("*.parquet")):
-                src = f"read_parquet({_quote_path(f)})"
-                if f.stem == "regions":
-                    # Geometry is served by cockpit.geo; SQL sees the attributes only.
-                    src = f"(SELECT * EXCLUDE (geometry) FROM {src})"
-                views[f.stem] = f"SELECT * FROM {src}"
-    req = info.path / "requests"
-    if any(req.glob("*/*.parquet")):
-        views["requests"] = (f"SELECT * EXCLUDE (month) FROM read_parquet({_quote_path(req / '*' / '*.parquet')}, "
-                             "hive_partitioning = true)")
+    """SQL source of every view of a snapshot (the same views the rollup builders see), except
+    that `regions` hides its geometry: maps get it from cockpit.geo, SQL sees attributes only."""
+    views = snapshot_views(info.path)
+    if "regions" in views:
+        views["regions"] = f"SELECT * EXCLUDE (geometry) FROM ({views['regions']})"
     return views
 
 

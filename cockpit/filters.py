@@ -126,7 +126,10 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None) -> Resol
     months = {"prev": -1, "yoy": -12, "none": -1}[state.cmp]
     cmp_start = _add_months(start, months)
     cmp_end = min(cmp_start + (end - start), _add_months(cmp_start, 1))
-    ctx = QueryContext(snapshot=snap, region=region, as_of=info.as_of, period_start=start, period_end=end,
+    # A leaf (street) has no children to map: show its siblings instead, with it selected.
+    map_parent = region if index.children.get(region) else (index.get(region).parent or region)
+    ctx = QueryContext(snapshot=snap, region=region, map_parent=map_parent, as_of=info.as_of,
+                       period_start=start, period_end=end,
                        cmp_start=cmp_start, cmp_end=cmp_end, street=street, lang=state.lang,
                        filters=dict(state.filters))
     clean = state.with_(region=None if region == root else region, snap=None if snap == live else snap,

@@ -45,6 +45,7 @@ class QueryContext:
     period_end: date  # exclusive
     cmp_start: date
     cmp_end: date  # exclusive
+    map_parent: str | None = None  # the region whose children the map shows
     street: str | None = None
     lang: str = "zh"
     filters: dict[str, str] = field(default_factory=dict)
@@ -70,6 +71,13 @@ def referenced_params(sql: str) -> set[str]:
 
 def scoped_ctes(db: Database, snapshot: str) -> str:
     """The WITH-list defining `scope` and a `<view>_scoped` relation for every regional view."""
+    key = ("scoped_ctes", snapshot)
+    if key not in db.memo:
+        db.memo[key] = _scoped_ctes(db, snapshot)
+    return db.memo[key]
+
+
+def _scoped_ctes(db: Database, snapshot: str) -> str:
     parts = ['scope AS NOT MATERIALIZED (SELECT region_code FROM region_tree WHERE ancestor_code = $region)']
     for view in db.tables(snapshot):
         cols = db.columns(snapshot, view)

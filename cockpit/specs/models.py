@@ -59,6 +59,7 @@ class PanelSpec(BaseModel):
     sql: str = Field(min_length=1)
     queries: dict[str, str] = Field(default_factory=dict, description="extra named queries, e.g. a sparkline")
     options: dict[str, Any] = Field(default_factory=dict)
+    labels: dict[str, Text] = Field(default_factory=dict, description="display names of result columns")
     cross_filter: CrossFilter | None = None
     wall: WallOverride | None = None
 

@@ -26,8 +26,8 @@ def _columns(o: BarOptions) -> set[str]:
     return {o.x, *_ys(o)} | ({o.series} if o.series else set())
 
 
-def _num(values) -> list:
-    return [None if pd.isna(v) else float(v) for v in values]
+def _num(values, scale: float = 1.0) -> list:
+    return [None if pd.isna(v) else float(v) * scale for v in values]
 
 
 def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
@@ -36,10 +36,10 @@ def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
     if o.series:
         y = _ys(o)[0]
         for i, (name, part) in enumerate(df.groupby(o.series, sort=False)):
-            traces.append((str(name), part[o.x].astype(str).tolist(), _num(part[y]), colours[i % len(colours)]))
+            traces.append((str(name), part[o.x].astype(str).tolist(), _num(part[y], o.format.scale), colours[i % len(colours)]))
     else:
         for i, y in enumerate(_ys(o)):
-            traces.append((ctx.label(y), df[o.x].astype(str).tolist(), _num(df[y]), colours[i % len(colours)]))
+            traces.append((ctx.label(y), df[o.x].astype(str).tolist(), _num(df[y], o.format.scale), colours[i % len(colours)]))
     data = []
     for name, cats, vals, colour in traces:
         trace = {"type": "bar", "name": name, "marker": {"color": colour},

@@ -11,6 +11,7 @@ from cockpit.visuals.base import Format, Options, RenderContext, Threshold, Visu
 class KpiOptions(Options):
     value: str = Field(description="column holding the value (first row)")
     compare: str | None = Field(default=None, description="column holding the comparison-period value")
+    of: str | None = Field(default=None, description="column holding a total, shown as 'value / total'")
     format: Format = Format()
     higher_is_better: bool = True
     relative: bool = Field(default=True, description="show the change in percent rather than absolute")
@@ -19,7 +20,7 @@ class KpiOptions(Options):
 
 
 def _columns(o: KpiOptions) -> set[str]:
-    return {o.value} | ({o.compare} if o.compare else set())
+    return {o.value} | ({o.compare} if o.compare else set()) | ({o.of} if o.of else set())
 
 
 def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
@@ -28,13 +29,16 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
     ref = None
     if o.compare and not df.empty and not pd.isna(df[o.compare].iloc[0]):
         ref = float(df[o.compare].iloc[0]) * o.format.scale
+    suffix = o.format.suffix
+    if o.of and not df.empty and not pd.isna(df[o.of].iloc[0]):
+        suffix = f" / {o.format.apply(df[o.of].iloc[0])}{suffix}"
     good, bad = "#26a69a", "#e15759"
     colour = threshold_color(value, o.thresholds, ctx.font_color if ctx.theme == "dark" else o.color)
     indicator = {
         "type": "indicator",
         "mode": "number+delta" if ref not in (None, 0) else "number",
         "value": value if value is not None else 0,
-        "number": {"valueformat": o.format.d3, "suffix": o.format.suffix, "font": {"color": colour,
+        "number": {"valueformat": o.format.d3, "suffix": suffix, "font": {"color": colour,
                    "size": 44 if ctx.wall else 34}},
         "domain": {"x": [0, 1], "y": [0.38, 1]},
     }

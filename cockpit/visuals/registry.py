@@ -8,12 +8,21 @@ from importlib.metadata import entry_points
 from cockpit.visuals.base import Visual
 
 
+#: Entry points that failed to load, by name, with the reason (a broken plug-in must not take
+#: the built-in kinds down with it; panels of that kind are reported by `cockpit check`).
+load_errors: dict[str, str] = {}
+
+
 @lru_cache(maxsize=1)
 def visuals() -> dict[str, Visual]:
     """Every installed visual kind by name. Built-ins are entry points like any plug-in."""
     found: dict[str, Visual] = {}
     for ep in entry_points(group="cockpit.visuals"):
-        visual = ep.load()
+        try:
+            visual = ep.load()
+        except Exception as exc:  # noqa: BLE001 - any import failure of a plug-in
+            load_errors[ep.name] = f"{ep.value} failed to load: {exc}"
+            continue
         if not isinstance(visual, Visual):
             raise TypeError(f"entry point {ep.name} ({ep.value}) is not a cockpit Visual")
         if visual.name != ep.name:
@@ -27,4 +36,6 @@ def get_visual(kind: str) -> Visual:
     try:
         return visuals()[kind]
     except KeyError:
+        if kind in load_errors:
+            raise KeyError(f"kind {kind!r} is installed but {load_errors[kind]}") from None
         raise KeyError(f"unknown kind {kind!r}; known kinds: {', '.join(sorted(visuals()))}") from None

@@ -1,0 +1,50 @@
+# Governance Cockpit — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8050
+WORKERS ?= 2
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test install install-test system-deps demo check lint clean bench
+
+$(STAMP): pyproject.toml
+	@echo "==> creating virtual environment in $(VENV)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@echo "==> installing the cockpit and its pinned dependencies"
+	@$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	@echo "==> installing test extras"
+	@$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+install-test: $(TEST_STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+## make run: set everything up, publish the demo data if the store is empty, serve on :$(PORT)
+run: install
+	@echo "==> checking the data store"
+	@$(VENV)/bin/cockpit bootstrap
+	@echo "==> checking the declarations"
+	@$(VENV)/bin/cockpit check
+	@echo "==> serving the cockpit on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	@$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads 4 --timeout 60 app:server
+
+## make test: set everything up (Chromium, CJK fonts, test extras) and run the whole suite
+test: install-test system-deps
+	@echo "==> running the test suite (unit, ingest, analytics, real-browser)"
+	@$(VENV)/bin/pytest -q
+
+check: install
+	@$(VENV)/bin/cockpit check
+
+clean:
+	rm -rf $(VENV) data/store data/cache data/demo-drop test-artifacts

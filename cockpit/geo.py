@@ -1,0 +1,67 @@
+"""Map geometry: the children of a region as light GeoJSON, simplified without gaps.
+
+`shapely.coverage_simplify` simplifies the shared edges of a coverage once, so neighbouring
+regions keep identical borders (per-polygon `simplify` opens slivers between them). The tolerance
+follows the size of the area shown, so a province view and a county view both stay ~100–400 KB."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from cockpit.db import Database
+
+# Map detail: the tolerance is the shown extent divided by this (in degrees).
+DETAIL = 1200.0
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def _regions(path: Path) -> gpd.GeoDataFrame:
+    gdf = gpd.read_parquet(path)
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    return gdf.set_index("region_code", drop=False)
+
+
+def regions_frame(db: Database, snapshot: str) -> gpd.GeoDataFrame:
+    """All regions of a snapshot with geometry (cached; snapshots are immutable)."""
+    info = db.attach(snapshot)
+    with _lock:
+        return _regions(info.path / "tables" / "regions.parquet")
+
+
+def _round(coords, nd=5):
+    # 5 decimals ≈ 1 m: plenty for a screen, and a third shorter JSON.
+    if isinstance(coords[0], (float, int)):
+        return [round(c, nd) for c in coords]
+    return [_round(c, nd) for c in coords]
+
+
+@lru_cache(maxsize=256)
+def _children_geojson(path: Path, parent: str) -> dict:
+    gdf = _regions(path)
+    kids = gdf[gdf["parent_code"] == parent]
+    if kids.empty:
+        return {"type": "FeatureCollection", "features": [], "bbox": None}
+    minx, miny, maxx, maxy = kids.total_bounds
+    tolerance = max(maxx - minx, maxy - miny) / DETAIL
+    simplified = shapely.coverage_simplify(kids.geometry.values, tolerance)
+    features = []
+    for code, geom in zip(kids.index, simplified):
+        gj = shapely.geometry.mapping(geom)
+        features.append({"type": "Feature", "id": code, "properties": {},
+                         "geometry": {"type": gj["type"], "coordinates": _round(gj["coordinates"])}})
+    return {"type": "FeatureCollection", "features": features,
+            "bbox": [round(float(v), 4) for v in (minx, miny, maxx, maxy)]}
+
+
+def children_geojson(db: Database, snapshot: str, parent: str) -> dict:
+    """GeoJSON FeatureCollection of `parent`'s children (feature id = region_code)."""
+    info = db.attach(snapshot)
+    with _lock:
+        return _children_geojson(info.path / "tables" / "regions.parquet", parent)

@@ -1,0 +1,76 @@
+"""Choropleth map of the children of the selected region (offline: plotly geo, GeoJSON given inline).
+
+The web layer supplies the geometry (`ctx.extra["geojson"]`, sent once per level) and region
+names; later updates of the same level only patch `z`, `text` and `customdata` (see `values`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from plotly.colors import get_colorscale
+from pydantic import Field, field_validator
+
+from cockpit.visuals.base import Format, Options, RenderContext, Visual, base_layout
+
+
+class ChoroplethOptions(Options):
+    location: str = Field(default="region_code", description="column holding region codes")
+    value: str = Field(description="column coloured on the map")
+    colorscale: str = "Blues"
+    reverse: bool = Field(default=False, description="reverse the colour scale (e.g. when lower is better)")
+    format: Format = Format()
+    legend: bool = True
+
+    @field_validator("colorscale")
+    @classmethod
+    def _known_scale(cls, v: str) -> str:
+        get_colorscale(v)  # raises naming the valid scales
+        return v
+
+
+def _columns(o: ChoroplethOptions) -> set[str]:
+    return {o.location, o.value}
+
+
+def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
+    """Per-feature values in the order of the GeoJSON features (what a Patch replaces)."""
+    features = ctx.extra.get("geojson", {}).get("features", [])
+    names: dict[str, str] = ctx.extra.get("names", {})
+    by_code = {str(k): (None if pd.isna(v) else float(v)) for k, v in zip(df[o.location], df[o.value])}
+    codes = [f["id"] for f in features]
+    z = [by_code.get(c) for c in codes]
+    text = [f"{names.get(c, c)}<br>{o.format.apply(v)}" for c, v in zip(codes, z)]
+    return {"locations": codes, "z": z, "text": text, "customdata": codes}
+
+
+def render(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
+    geojson = ctx.extra.get("geojson") or {"type": "FeatureCollection", "features": []}
+    v = values(df, o, ctx)
+    selected = ctx.extra.get("selected")
+    line_colour = "#0b1830" if ctx.theme == "dark" else "#ffffff"
+    trace = {
+        "type": "choropleth", "geojson": geojson, "featureidkey": "id", "locationmode": "geojson-id",
+        "locations": v["locations"], "z": v["z"], "text": v["text"], "customdata": v["customdata"],
+        "hovertemplate": "%{text}<extra></extra>", "colorscale": [list(step) for step in get_colorscale(o.colorscale)], "reversescale": o.reverse,
+        "marker": {"line": {"color": line_colour, "width": 0.8}},
+        "showscale": o.legend,
+        "colorbar": {"thickness": 10, "len": 0.6, "tickformat": o.format.d3, "ticksuffix": o.format.suffix,
+                     "x": 0.98, "outlinewidth": 0},
+    }
+    data = [trace]
+    if selected and selected in v["locations"]:
+        # Outline the selected region on top of the fill.
+        data.append({"type": "choropleth", "geojson": geojson, "featureidkey": "id",
+                     "locationmode": "geojson-id", "locations": [selected], "z": [0],
+                     "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "showscale": False,
+                     "marker": {"line": {"color": "#f28e2b", "width": 3}}, "hoverinfo": "skip"})
+    layout = base_layout(ctx, margin={"l": 0, "r": 0, "t": 0, "b": 0}, dragmode=False, showlegend=False,
+                         geo={"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"},
+                              "bgcolor": "rgba(0,0,0,0)", "showframe": False})
+    if not v["locations"]:
+        layout["annotations"] = [{"text": "暂无地图" if ctx.lang == "zh" else "No map", "showarrow": False,
+                                  "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}]
+    return {"data": data, "layout": layout}
+
+
+VISUAL = Visual(name="choropleth", options=ChoroplethOptions, render=render, columns=_columns,
+                description="map of the selected region's children coloured by a value; click to drill down")

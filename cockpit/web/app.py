@@ -1,0 +1,40 @@
+"""Build the Dash app: pages from layout files, generic callbacks, result cache, offline assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dash import Dash
+
+from cockpit.db import get_db
+from cockpit.query import results
+from cockpit.settings import PROJECT_ROOT, get_settings
+from cockpit.web.callbacks import Views, register_callbacks
+from cockpit.web.catalog import CatalogHolder
+from cockpit.web.shell import app_layout
+
+
+def create_app(layouts: Path | None = None, dev: bool | None = None) -> Dash:
+    """The cockpit app. Raises `BrokenSpecs` (a SystemExit) when a declaration is invalid."""
+    settings = get_settings()
+    holder = CatalogHolder(layouts or settings.layouts, dev=settings.dev if dev is None else dev)
+    app = Dash(
+        __name__,
+        title="治理驾驶舱",
+        update_title=None,
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        serve_locally=True,  # no CDN: every script comes from this server
+        suppress_callback_exceptions=True,  # pages are rendered by a callback
+    )
+    app.layout = app_layout
+    results.init_app(app.server)
+    register_callbacks(app, Views(holder, get_db()))
+
+    @app.server.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+    return app

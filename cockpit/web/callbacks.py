@@ -1,0 +1,290 @@
+"""The few generic callbacks of the app. None is specific to a panel: panels are found by the
+pattern-matching ids built in `shell.py`, and every input is re-validated on the server."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import pandas as pd
+from dash import ALL, MATCH, Dash, Input, Output, Patch, State, ctx, dcc, no_update
+
+from cockpit.db import Database
+from cockpit.filters import FilterState, Resolved, parse_query, resolve
+from cockpit.geo import children_geojson
+from cockpit.query import QueryError, results
+from cockpit.settings import get_settings
+from cockpit.specs.loader import Panel
+from cockpit.visuals import choropleth
+from cockpit.visuals.base import RenderContext
+from cockpit.visuals.registry import get_visual
+from cockpit.web import shell
+from cockpit.web.catalog import CatalogHolder
+from cockpit.web.i18n import t
+
+log = logging.getLogger("cockpit.web")
+EMPTY_FIGURE = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+                                       "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
+
+
+def _safe_id(value: Any, key: str) -> str | None:
+    """The string `key` of a pattern-matching id dict, or None when a client sent something else."""
+    if isinstance(value, dict) and isinstance(value.get(key), str) and len(value[key]) <= 80:
+        return value[key]
+    return None
+
+
+class Views:
+    """Everything callbacks need: the catalog, the database, the jurisdiction."""
+
+    def __init__(self, holder: CatalogHolder, db: Database):
+        self.holder = holder
+        self.db = db
+        self._demo: dict[str, bool] = {}
+
+    def resolve(self, search: Any) -> Resolved:
+        return resolve(parse_query(search), self.db, get_settings().jurisdiction)
+
+    def page_for(self, pathname: Any):
+        catalog = self.holder.get()
+        path = pathname if isinstance(pathname, str) else "/"
+        return next((p for p in catalog.pages if p.path == path), None)
+
+    def is_demo(self, snapshot: str) -> bool:
+        """Demo snapshots carry synthetic regions; the screen must say so."""
+        if snapshot not in self._demo:
+            cols = self.db.columns(snapshot, "regions")
+            flag = False
+            if "synthetic" in cols:
+                cur = self.db.cursor()
+                cur.execute(f'USE "{self.db.attach(snapshot).schema}"')
+                flag = bool(cur.execute("SELECT coalesce(bool_or(synthetic), false) FROM regions").fetchone()[0])
+            self._demo[snapshot] = flag
+        return self._demo[snapshot]
+
+    def render_context(self, panel: Panel, res: Resolved, wall: bool = False) -> RenderContext:
+        return RenderContext(panel_id=panel.spec.id, lang=res.ctx.lang, wall=wall, labels=panel.spec.labels,
+                             theme="dark" if wall else "light")
+
+    def data(self, panel: Panel, res: Resolved) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        df = results.query(panel.spec.sql, res.ctx)
+        frames = {name: results.query(sql, res.ctx) for name, sql in panel.spec.queries.items()}
+        return df, frames
+
+    def stamp(self, res: Resolved) -> str:
+        return f"{t('as_of', res.ctx.lang)} {res.ctx.as_of.isoformat()}"
+
+    def sql_meta(self, res: Resolved) -> str:
+        c = res.ctx
+        return (f"{t('snapshot_short', c.lang)} {c.snapshot} · $region={c.region} · $period_start={c.period_start} "
+                f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end}"
+                + "".join(f" · $f_{k}={v}" for k, v in sorted(c.filters.items())))
+
+
+def _error_card(exc: Exception, lang: str) -> list:
+    """What a failing panel shows: a short reason, never a stack trace."""
+    if isinstance(exc, (QueryError, LookupError)):
+        reason = str(exc)
+    else:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("panel failed (ref %s)", ref)
+        reason = f"internal error, reference {ref}"
+    return [t("panel_error", lang), ": ", reason]
+
+
+def register_callbacks(app: Dash, views: Views) -> None:
+    """Attach the generic callbacks to `app`."""
+
+    @app.callback(Output("lang", "data"), Input("url", "search"), State("lang", "data"))
+    def lang_from_url(search, current):
+        lang = parse_query(search).lang
+        return no_update if lang == current else lang
+
+    @app.callback(Output("page", "children"), Input("url", "pathname"), Input("lang", "data"),
+                  State("url", "search"))
+    def render_page(pathname, lang, search):
+        lang = lang if lang in ("zh", "en") else "zh"
+        catalog = views.holder.get()
+        try:
+            res = views.resolve(search)
+        except LookupError:
+            return shell.not_found(catalog, lang, False, t("no_data_store", lang))
+        demo = views.is_demo(res.ctx.snapshot)
+        page = views.page_for(pathname)
+        if page is None:
+            return shell.not_found(catalog, lang, demo, t("not_found", lang))
+        outputs = {pid: get_visual(catalog.panels[pid].spec.kind).output for pid in page.page.names()}
+        return shell.page_view(catalog, page, lang, demo, outputs)
+
+    @app.callback(
+        Output("period", "options"), Output("period", "value"), Output("cmp", "value"),
+        Output("snap", "options"), Output("snap", "value"),
+        Output("breadcrumb", "children"), Output("chips", "children"),
+        Output({"type": "nav", "page": ALL}, "href"),
+        Output({"type": "street-pick", "i": ALL}, "options"), Output({"type": "street-pick", "i": ALL}, "value"),
+        Input("url", "search"), State({"type": "nav", "page": ALL}, "id"),
+        State({"type": "street-pick", "i": ALL}, "id"), State("lang", "data"),
+    )
+    def sync_controls(search, nav_ids, pick_ids, lang):
+        try:
+            res = views.resolve(search)
+        except LookupError:
+            return (no_update,) * 10
+        lang = res.ctx.lang
+        catalog = views.holder.get()
+        paths = {p.id: p.path for p in catalog.pages}
+        query = res.state.to_query()
+        hrefs = [paths.get(_safe_id(i, "page"), "/") + query for i in nav_ids]
+        snaps = views.db.snapshot_ids()
+        live = views.db.live_id()
+        snap_options = [{"label": f"{s}{' (' + t('live', lang) + ')' if s == live else ''}", "value": s}
+                        for s in reversed(snaps)]
+        streets = shell.street_options(res, lang) if pick_ids else []
+        return (shell.period_options(res), res.ctx.period_start.strftime("%Y-%m"), res.state.cmp,
+                snap_options, res.ctx.snapshot, shell.breadcrumb(res, lang), shell.chips(res.state, lang),
+                hrefs, [streets for _ in pick_ids], [res.ctx.street for _ in pick_ids])
+
+    @app.callback(
+        Output("url", "search"),
+        Input("period", "value"), Input("cmp", "value"), Input("snap", "value"), Input("lang-btn", "n_clicks"),
+        Input({"type": "crumb", "code": ALL}, "n_clicks"), Input({"type": "graph", "panel": ALL}, "clickData"),
+        Input({"type": "chip", "field": ALL}, "n_clicks"), Input({"type": "street-pick", "i": ALL}, "value"),
+        State("url", "search"), State("url", "pathname"),
+        prevent_initial_call=True,
+    )
+    def navigate(period, cmp, snap, _lang_clicks, _crumbs, _clicks, _chips, picks, search, pathname):
+        state = parse_query(search)
+        trigger = ctx.triggered_id
+        new = state
+        if trigger == "period" and isinstance(period, str):
+            new = state.with_(period=period)
+        elif trigger == "cmp" and isinstance(cmp, str):
+            new = state.with_(cmp=cmp)
+        elif trigger == "snap" and isinstance(snap, str):
+            new = state.with_(snap=snap)
+        elif trigger == "lang-btn":
+            new = state.with_(lang="en" if state.lang == "zh" else "zh")
+        elif isinstance(trigger, dict) and trigger.get("type") == "crumb" and ctx.triggered[0].get("value"):
+            new = state.with_(region=_safe_id(trigger, "code"))
+        elif isinstance(trigger, dict) and trigger.get("type") == "chip" and ctx.triggered[0].get("value"):
+            field = _safe_id(trigger, "field")
+            new = state.with_(filters={k: v for k, v in state.filters.items() if k != field})
+        elif isinstance(trigger, dict) and trigger.get("type") == "street-pick":
+            value = ctx.triggered[0].get("value")
+            new = state.with_(street=value if isinstance(value, str) else None)
+        elif isinstance(trigger, dict) and trigger.get("type") == "graph":
+            new = _apply_click(views, state, _safe_id(trigger, "panel"), ctx.triggered[0].get("value"))
+        # Re-resolve so the URL only ever holds values the server accepted.
+        try:
+            cleaned = resolve(new, views.db, get_settings().jurisdiction).state
+        except LookupError:
+            return no_update
+        query = cleaned.to_query()
+        return no_update if query == (search or "") else query
+
+    @app.callback(
+        Output({"type": "graph", "panel": MATCH}, "figure"), Output({"type": "figkey", "panel": MATCH}, "data"),
+        Output({"type": "stamp", "panel": MATCH}, "children"), Output({"type": "error", "panel": MATCH}, "children"),
+        Output({"type": "sqlmeta", "panel": MATCH}, "children"),
+        Input("url", "search"), State({"type": "graph", "panel": MATCH}, "id"),
+        State({"type": "figkey", "panel": MATCH}, "data"),
+    )
+    def render_graph(search, gid, figkey):
+        pid = _safe_id(gid, "panel")
+        lang = parse_query(search).lang
+        try:
+            res = views.resolve(search)
+            panel = views.holder.get().panels[pid]
+            visual = get_visual(panel.spec.kind)
+            df, frames = views.data(panel, res)
+            rctx = views.render_context(panel, res)
+            rctx.frames = frames
+            key = None
+            if panel.spec.kind == "choropleth":
+                parent = res.ctx.map_parent
+                rctx.extra["geojson"] = children_geojson(views.db, res.ctx.snapshot, parent)
+                rctx.extra["names"] = {c: r.label(lang) for c, r in res.regions.by_code.items()
+                                       if r.parent == parent}
+                rctx.extra["selected"] = res.ctx.region if res.ctx.region != parent else None
+                key = f"{res.ctx.snapshot}|{parent}|{rctx.extra['selected']}|{lang}"
+                if figkey == key:
+                    # Same geometry on the client: send only the values.
+                    values = choropleth.values(df, panel.options, rctx)
+                    patch = Patch()
+                    for name in ("z", "text", "customdata"):
+                        patch["data"][0][name] = values[name]
+                    return patch, key, views.stamp(res), None, views.sql_meta(res)
+            figure = visual.render(df, panel.options, rctx)
+            return figure, key, views.stamp(res), None, views.sql_meta(res)
+        except Exception as exc:  # a failing panel must not break the page
+            return EMPTY_FIGURE, None, "", _error_card(exc, lang), ""
+
+    @app.callback(
+        Output({"type": "body", "panel": MATCH}, "children"), Output({"type": "stamp", "panel": MATCH}, "children"),
+        Output({"type": "error", "panel": MATCH}, "children"), Output({"type": "sqlmeta", "panel": MATCH}, "children"),
+        Input("url", "search"), State({"type": "body", "panel": MATCH}, "id"),
+    )
+    def render_component(search, bid):
+        pid = _safe_id(bid, "panel")
+        lang = parse_query(search).lang
+        try:
+            res = views.resolve(search)
+            panel = views.holder.get().panels[pid]
+            df, frames = views.data(panel, res)
+            rctx = views.render_context(panel, res)
+            rctx.frames = frames
+            body = get_visual(panel.spec.kind).render(df, panel.options, rctx)
+            return body, views.stamp(res), None, views.sql_meta(res)
+        except Exception as exc:
+            return None, "", _error_card(exc, lang), ""
+
+    @app.callback(
+        Output({"type": "download", "panel": MATCH}, "data"),
+        Input({"type": "csv", "panel": MATCH}, "n_clicks"), State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def download_csv(n_clicks, search):
+        pid = _safe_id(ctx.triggered_id, "panel")
+        if not n_clicks or pid is None:
+            return no_update
+        res = views.resolve(search)
+        panel = views.holder.get().panels.get(pid)
+        if panel is None:
+            return no_update
+        df = results.query(panel.spec.sql, res.ctx)
+        # A BOM makes spreadsheet programs read the Chinese text as UTF-8.
+        return dcc.send_string("\ufeff" + df.to_csv(index=False), f"{pid}_{res.ctx.snapshot}.csv")
+
+
+def _apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -> FilterState:
+    """A click on a graph: a map drills down, a panel with a cross-filter toggles that filter."""
+    panel = views.holder.get().panels.get(pid) if pid else None
+    if panel is None or not isinstance(click, dict):
+        return state
+    points = click.get("points")
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return state
+    point = points[0]
+    if panel.spec.kind == "choropleth":
+        code = point.get("location")
+        return state.with_(region=code) if isinstance(code, str) else state
+    xf = panel.spec.cross_filter
+    if xf is None:
+        return state
+    value = point.get("customdata")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        value = point.get("y") if getattr(panel.options, "horizontal", False) else point.get("x")
+    if value is None:
+        value = point.get("label")
+    if not isinstance(value, (str, int, float)):
+        return state
+    value = str(value)
+    filters = dict(state.filters)
+    if filters.get(xf.field) == value:
+        filters.pop(xf.field)  # clicking the active value again clears it
+    else:
+        filters[xf.field] = value
+    return state.with_(filters=filters)

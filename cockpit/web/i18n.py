@@ -1,0 +1,43 @@
+"""Interface strings, Simplified Chinese first, English on request."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("治理驾驶舱", "Governance Cockpit"),
+    "demo_badge": ("演示数据", "Demo data"),
+    "demo_note": ("合成数据，仅供演示；边界来自公开数据，正式使用须采用审图号边界",
+                  "Synthetic data for demonstration; production screens need approved boundaries"),
+    "period": ("统计期", "Period"),
+    "compare": ("对比", "Compare"),
+    "cmp_prev": ("环比上期", "Previous period"),
+    "cmp_yoy": ("同比去年", "Same period last year"),
+    "cmp_none": ("不对比", "No comparison"),
+    "snapshot": ("数据快照", "Snapshot"),
+    "live": ("最新", "live"),
+    "lang_toggle": ("English", "中文"),
+    "as_of": ("数据截至", "As of"),
+    "snapshot_short": ("快照", "snapshot"),
+    "csv": ("下载CSV", "CSV"),
+    "sql": ("查看SQL", "SQL"),
+    "panel_error": ("面板暂时无法显示", "This panel cannot be shown"),
+    "street": ("街道", "Street"),
+    "pick_street": ("选择街道", "Choose a street"),
+    "filters": ("筛选", "Filters"),
+    "clear": ("清除", "clear"),
+    "not_found": ("页面不存在", "Page not found"),
+    "no_data_store": ("尚未发布数据快照", "No data snapshot is published yet"),
+    "f_category": ("类别", "Category"),
+    "f_channel": ("渠道", "Channel"),
+    "f_handling_level": ("办理层级", "Handling level"),
+    "f_runway": ("跑道", "Runway"),
+    "f_stage": ("阶段", "Stage"),
+    "f_list": ("清单", "List"),
+    "f_status": ("状态", "Status"),
+    "map_hint": ("点击地图下钻", "Click the map to drill down"),
+}
+
+
+def t(key: str, lang: str) -> str:
+    """The string `key` in `lang` ('zh' or 'en')."""
+    zh, en = STRINGS[key]
+    return en if lang == "en" else zh

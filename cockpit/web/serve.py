@@ -1,0 +1,20 @@
+"""`cockpit serve`: the development server (production runs gunicorn app:server)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def serve(store: Path, host: str, port: int, dev: bool) -> int:
+    """Serve the cockpit; with `dev`, declaration files are reloaded when they change."""
+    os.environ["COCKPIT_STORE"] = str(store)
+    if dev:
+        os.environ["COCKPIT_DEV"] = "1"
+    from cockpit.settings import get_settings
+    get_settings.cache_clear()
+    from cockpit.web.app import create_app
+
+    app = create_app()
+    app.run(host=host, port=port, debug=dev, dev_tools_hot_reload=False, use_reloader=False)
+    return 0

@@ -1,0 +1,158 @@
+"""Page shell: top bar, navigation, controls, breadcrumb and the grid of panel cards.
+
+Pure functions from specs and state to Dash components; no data access besides the names the
+breadcrumb and pickers show."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from cockpit.filters import FilterState, Resolved, available_periods
+from cockpit.specs.loader import Catalog, Panel
+from cockpit.specs.models import Grid, PageSpec
+from cockpit.web.i18n import t
+
+
+def app_layout() -> html.Div:
+    """The static outer layout: URL, language store and the page slot."""
+    return html.Div([
+        dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Store(id="lang", data="zh"),
+        html.Div(id="page", className="page-root"),
+    ])
+
+
+def grid_style(grid: Grid) -> dict:
+    cells = grid.cells()
+    cols = len(cells[0])
+    return {
+        "gridTemplateAreas": " ".join(f'"{row}"' for row in grid.areas),
+        "gridTemplateColumns": " ".join(grid.columns) if grid.columns else f"repeat({cols}, minmax(0, 1fr))",
+        "gridTemplateRows": " ".join(grid.rows) if grid.rows else f"repeat({len(cells)}, minmax(240px, 1fr))",
+    }
+
+
+def panel_card(panel: Panel, lang: str, kind_output: str) -> html.Section:
+    """One panel: header (title, as-of stamp, SQL, CSV) then its graph or component body."""
+    spec = panel.spec
+    pid = spec.id
+    head = html.Header(className="panel-head", children=[
+        html.H3(spec.title.get(lang), className="panel-title",
+                title=spec.description.get(lang) if spec.description else None),
+        html.Span(id={"type": "stamp", "panel": pid}, className="panel-stamp"),
+        html.Div(className="panel-tools", children=[
+            html.Details(className="panel-sql", children=[
+                html.Summary(t("sql", lang)),
+                html.Div(className="panel-sql-body", children=[
+                    html.Pre(spec.sql.strip()),
+                    html.Div(id={"type": "sqlmeta", "panel": pid}, className="panel-sql-meta"),
+                ]),
+            ]),
+            html.Button(t("csv", lang), id={"type": "csv", "panel": pid}, className="panel-csv", n_clicks=0),
+            dcc.Download(id={"type": "download", "panel": pid}),
+        ]),
+    ])
+    error = html.Div(id={"type": "error", "panel": pid}, className="panel-error")
+    if kind_output == "figure":
+        body = dcc.Graph(
+            id={"type": "graph", "panel": pid}, className="panel-graph", responsive=True,
+            config={"displaylogo": False, "displayModeBar": "hover", "scrollZoom": False,
+                    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoom2d", "pan2d",
+                                               "zoomIn2d", "zoomOut2d", "resetScale2d", "zoomInGeo",
+                                               "zoomOutGeo", "resetGeo", "hoverClosestGeo"],
+                    "toImageButtonOptions": {"format": "png", "filename": pid, "scale": 2}},
+            figure={"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+                                           "xaxis": {"visible": False}, "yaxis": {"visible": False}}},
+        )
+        extra = [dcc.Store(id={"type": "figkey", "panel": pid})]
+    else:
+        body = html.Div(id={"type": "body", "panel": pid}, className="panel-body")
+        extra = []
+    return html.Section(className=f"panel kind-{spec.kind}", id=f"panel-{pid}", style={"gridArea": pid},
+                        children=[head, error, html.Div(body, className="panel-content"), *extra])
+
+
+def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool) -> html.Header:
+    nav = [dcc.Link(p.title.get(lang), href=p.path, id={"type": "nav", "page": p.id},
+                    className="nav-link active" if page and p.id == page.id else "nav-link")
+           for p in catalog.pages]
+    controls = html.Div(className="controls", children=[
+        html.Label([t("period", lang), dcc.Dropdown(id="period", clearable=False, searchable=False,
+                                                     className="ctl-period")]),
+        html.Label([t("compare", lang), dcc.Dropdown(
+            id="cmp", clearable=False, searchable=False, className="ctl-cmp", value="prev",
+            options=[{"label": t(f"cmp_{k}", lang), "value": k} for k in ("prev", "yoy", "none")])]),
+        html.Label([t("snapshot", lang), dcc.Dropdown(id="snap", clearable=False, searchable=False,
+                                                       className="ctl-snap")]),
+        html.Button(t("lang_toggle", lang), id="lang-btn", className="lang-btn", n_clicks=0),
+    ])
+    brand = html.Div(className="brand", children=[
+        html.Span(t("app_title", lang), className="brand-name"),
+        html.Span(t("demo_badge", lang), className="demo-badge", title=t("demo_note", lang)) if demo else None,
+    ])
+    return html.Header(className="topbar", children=[brand, html.Nav(nav, className="nav"), controls])
+
+
+def sub_bar(page: PageSpec, lang: str) -> html.Div:
+    children = [html.Nav(id="breadcrumb", className="breadcrumb"), html.Div(id="chips", className="chips")]
+    if page.template == "street":
+        children.append(html.Label(className="street-pick", children=[
+            t("street", lang),
+            dcc.Dropdown(id={"type": "street-pick", "i": 0}, placeholder=t("pick_street", lang),
+                         className="ctl-street", clearable=False)]))
+    return html.Div(className="subbar", children=children)
+
+
+def page_view(catalog: Catalog, page: PageSpec, lang: str, demo: bool, outputs: dict[str, str]) -> html.Div:
+    """A whole page: bars plus its panels placed on the page grid."""
+    cards = [panel_card(catalog.panels[pid], lang, outputs[pid]) for pid in page.page.names()]
+    return html.Div(className="app", children=[
+        top_bar(catalog, page, lang, demo),
+        sub_bar(page, lang),
+        html.Main(cards, className="grid", style=grid_style(page.page), id=f"grid-{page.id}"),
+    ])
+
+
+def not_found(catalog: Catalog, lang: str, demo: bool, message: str) -> html.Div:
+    return html.Div(className="app", children=[
+        top_bar(catalog, None, lang, demo),
+        html.Div(className="notice", children=[html.H2(message)]),
+    ])
+
+
+def breadcrumb(res: Resolved, lang: str) -> list:
+    """Buttons from the jurisdiction down to the selected region."""
+    chain = res.regions.ancestors(res.ctx.region)
+    chain = chain[chain.index(res.root):]
+    items = []
+    for i, code in enumerate(chain):
+        region = res.regions.get(code)
+        if i:
+            items.append(html.Span("›", className="crumb-sep"))
+        last = i == len(chain) - 1
+        items.append(html.Button(region.label(lang), id={"type": "crumb", "code": code}, n_clicks=0,
+                                 className="crumb current" if last else "crumb", disabled=last))
+    items.append(html.Span(t("map_hint", lang), className="crumb-hint"))
+    return items
+
+
+def chips(state: FilterState, lang: str) -> list:
+    """Active cross-filters, each removable."""
+    return [html.Button([html.B(t(f"f_{k}", lang) + "："), v, html.Span(" ×", className="chip-x")],
+                        id={"type": "chip", "field": k}, className="chip", n_clicks=0,
+                        title=t("clear", lang))
+            for k, v in sorted(state.filters.items())]
+
+
+def period_options(res: Resolved) -> list[dict]:
+    return [{"label": p, "value": p} for p in available_periods(res.ctx.as_of)]
+
+
+def street_options(res: Resolved, lang: str) -> list[dict]:
+    codes = res.regions.streets_under(res.root)
+    options = []
+    for code in codes:
+        street = res.regions.get(code)
+        parent = res.regions.get(street.parent)
+        options.append({"label": f"{parent.label(lang) if parent else ''} · {street.label(lang)}", "value": code})
+    return options
