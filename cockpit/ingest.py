@@ -20,6 +20,7 @@ All DuckDB work has a memory limit and spills to a directory inside the staging 
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -159,7 +160,7 @@ def merge_requests(drop_file: Path | None, live_dir: Path | None, out_dir: Path,
                     SELECT request_id, max(updated_at) AS latest FROM incoming
                     GROUP BY request_id HAVING count(*) > 1) d
                 WHERE incoming.request_id = d.request_id AND incoming.updated_at < d.latest""")
-            stats["incoming"] = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+            stats["incoming"] = con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
             affected = {r[0] for r in con.execute(
                 "SELECT DISTINCT strftime(received_at, '%Y-%m') FROM incoming").fetchall()}
             if live:
@@ -172,7 +173,7 @@ def merge_requests(drop_file: Path | None, live_dir: Path | None, out_dir: Path,
                 # The live version wins only when strictly newer; on a tie the drop wins.
                 con.execute("CREATE TABLE live_wins AS SELECT t.* FROM touched t "
                             "JOIN incoming i ON t.request_id = i.request_id WHERE t.updated_at > i.updated_at")
-                stats["stale"] = con.execute("SELECT count(*) FROM live_wins").fetchone()[0]
+                stats["stale"] = con.execute("SELECT count(*) FROM live_wins").fetchall()[0][0]
                 winners = (f"SELECT {sel} FROM incoming ANTI JOIN live_wins w USING (request_id) "
                            f"UNION ALL SELECT {sel} FROM live_wins")
             else:
@@ -252,6 +253,10 @@ def _build_snapshot(folder: Path, store: Store, snap: Path, work: Path, manifest
             f"({stats['months_rewritten']} written, {stats['months_linked']} kept"
             + (f", {stats['stale']} older versions ignored" if stats["stale"] else "") + ")")
     from cockpit.rollups import build_rollups
+    # A provisional manifest, so builders can read the snapshot's as_of like in a published
+    # snapshot (Store.publish rewrites it with the id, parent and the rollups).
+    (snap / "manifest.json").write_text(json.dumps(
+        {"as_of": manifest["as_of"], "tables": tables}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     log("  building rollups ...")
     for name, rows in build_rollups(snap).items():
         tables[name] = {"rows": rows, "kind": "rollup"}

@@ -102,7 +102,7 @@ def write_rollup(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, name: str, 
     out = Path(snapshot_dir) / "rollups" / f"{name}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     con.sql(sql, params=params).write_parquet(str(out), compression="zstd")
-    return con.execute(f"SELECT count(*) FROM read_parquet({_q(out)})").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM read_parquet({_q(out)})").fetchall()[0][0]
 
 
 def build_rollups(snapshot_dir: Path) -> dict[str, int]:
@@ -115,7 +115,13 @@ def build_rollups(snapshot_dir: Path) -> dict[str, int]:
         con = connect_snapshot(snapshot_dir, temp_directory=Path(tmp))
         try:
             for name, builder in _BUILDERS.items():
-                counts[name] = int(builder(snapshot_dir, con))
+                # A cursor of its own per builder: a result one builder leaves half-fetched must
+                # not block the next (DuckDB refuses new work on a connection with one pending).
+                cur = con.cursor()
+                try:
+                    counts[name] = int(builder(snapshot_dir, cur))
+                finally:
+                    cur.close()
                 path = (snapshot_dir / "rollups" / f"{name}.parquet").resolve()
                 if not path.is_file():
                     raise RuntimeError(f"rollup builder {name!r} did not write {path.name}")

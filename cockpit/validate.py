@@ -238,7 +238,7 @@ class _Validator:
     def query_rows(self, file: str, sql: str) -> tuple[int, tuple[int, ...], str | None] | None:
         """Run a query returning (count, first rows list, example); None if the data is unreadable."""
         try:
-            count, rows, example = self.con.execute(sql).fetchone()
+            count, rows, example = self.con.execute(sql).fetchall()[0]
         except duckdb.Error as exc:
             self._unreadable(file, exc)
             return None
@@ -383,7 +383,8 @@ class _Validator:
                                f"list_count({c}) < len({c})", c))
         for rule in t.row_rules:
             if set(rule.columns) <= ok:
-                shown = " || ' / ' || ".join(f"coalesce(CAST({_ident(x)} AS VARCHAR), 'null')" for x in rule.columns)
+                shown = " || ', ' || ".join(f"'{x}=' || coalesce(CAST({_ident(x)} AS VARCHAR), 'null')"
+                                            for x in rule.columns)
                 checks.append((t.column(rule.column), rule.rule, "row_rule", rule.violation, shown))
         if checks:
             aggs = []
@@ -392,7 +393,7 @@ class _Validator:
                 aggs.append(f"min(file_row_number, {MAX_ROWS_SHOWN}) FILTER (WHERE {pred})")
                 aggs.append(f"arg_min(CAST({shown} AS VARCHAR), file_row_number) FILTER (WHERE {pred})")
             try:
-                result = self.con.execute(f"SELECT {', '.join(aggs)} FROM {self.view(t.name)}").fetchone()
+                result = self.con.execute(f"SELECT {', '.join(aggs)} FROM {self.view(t.name)}").fetchall()[0]
             except duckdb.Error as exc:
                 self._unreadable(t.file, exc)
                 return
@@ -592,7 +593,7 @@ class _Validator:
             with pq.ParquetFile(path) as pf:
                 for _ in pf.iter_batches(batch_size=65536):
                     pass
-            self.con.execute(f"SELECT count(*) FROM read_parquet({_q(path)})").fetchone()
+            self.con.execute(f"SELECT count(*) FROM read_parquet({_q(path)})").fetchall()[0]
         except Exception as exc:
             self.add(Problem(path.name, None, f"unreadable parquet: {str(exc).splitlines()[0][:300]}",
                              "unreadable"))
