@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -307,8 +308,35 @@ _CLI_COLUMNS = ["street_code", "name", "parent_code", "score", "rank", "rank_cha
                 "rank_all", "rank_all_change", "veto", "veto_reason"]
 
 
+def _display_width(text: str) -> int:
+    """Terminal columns of ``text``: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def format_table(df: pd.DataFrame) -> str:
+    """An aligned text table (numbers right, text left) that stays aligned with Chinese names."""
+    cells = [[("" if pd.isna(v) else str(v)) for v in row] for row in df.itertuples(index=False)]
+    header = [str(c) for c in df.columns]
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+               for c in df.columns]
+    widths = [max([_display_width(h)] + [_display_width(r[i]) for r in cells])
+              for i, h in enumerate(header)]
+
+    def line(values: list[str]) -> str:
+        out = []
+        for v, w, num in zip(values, widths, numeric):
+            pad = " " * (w - _display_width(v))
+            out.append(pad + v if num else v + pad)
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(header)] + [line(r) for r in cells])
+
+
 def cli_scores(store: Path, period: str, region: str | None = None, fmt: str = "table") -> int:
-    """``cockpit scores``: print the street scores of one period of the live snapshot."""
+    """``cockpit scores``: print the street scores of one period of the live snapshot.
+
+    Exit status 0 = printed, 1 = no scores for that period/region, 2 = no store or bad period.
+    """
     try:
         snap = live_snapshot_dir(store)
         when = _period(period)
@@ -326,10 +354,16 @@ def cli_scores(store: Path, period: str, region: str | None = None, fmt: str = "
         return 1
     df = df[_CLI_COLUMNS].copy()
     df["score"] = df["score"].round(2)
-    for col in ("rank_change", "rank_all_change"):
+    for col in ("rank", "rank_all", "rank_change", "rank_all_change"):
         df[col] = df[col].astype("Int64")
-    if fmt == "csv":
-        df.to_csv(sys.stdout, index=False)
-    else:
-        print(df.to_string(index=False, na_rep=""))
+    df["veto_reason"] = df["veto_reason"].astype(object).where(df["veto_reason"].notna(), "")
+    try:
+        if fmt == "csv":
+            df.to_csv(sys.stdout, index=False)
+        else:
+            print(format_table(df))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `cockpit scores ... | head`: the reader left; not an error
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -11,13 +11,18 @@ Method (docs/methods.md, "Early warning"):
 * robust z = (x − median) ÷ spread, spread = max(1.4826 × MAD, √max(median, 1)), where MAD is
   the median of |baseline week − median|. The floor keeps a flat baseline (MAD 0) from turning
   every small wobble into an alarm: counts of independent events wobble by about √(mean);
-* a week is flagged when x ≥ :data:`MIN_VOLUME` (10) and z ≥ :data:`Z_THRESHOLD` (3.5);
-* the list holds the pairs flagged in week 0; ``weeks_flagged`` is how many consecutive weeks up
-  to week 0 are flagged (each against its own baseline; looked at up to :data:`LOOKBACK_WEEKS`),
-  and ``since`` the first day of the first of them.
+* a week is elevated against a baseline when x ≥ :data:`MIN_VOLUME` (10) and z ≥
+  :data:`Z_THRESHOLD` (3.5);
+* a run started in week *s* (0 … :data:`LOOKBACK_WEEKS` − 1) when weeks *s*, *s*−1, … 0 are all
+  elevated against the baseline of the 8 weeks before *s*. Comparing the whole run with the weeks
+  before it keeps a jump that lasts a month from becoming its own baseline and going quiet;
+* the list holds every pair with a run, its longest: ``weeks_flagged`` = *s* + 1, ``since`` the
+  first day of week *s*, and volume, baseline, ratio and z of week 0 against that baseline.
 
 Monthly growth compares each month with the same month a year before over the same days: for the
-current, partial month only the days up to as_of's day of the month on both sides.
+current, partial month only the days up to as_of's day of the month on both sides. It is left
+empty when the data does not reach back to the first day of last year's month (a partial month
+would fake a jump), and months without any request are absent.
 
 The method's constants are written into the SQL as literals (they are the documented method, not
 viewers' choices); the Python constants mirror them and a test keeps them equal. SQL parameters:
@@ -81,51 +86,48 @@ grid as (
                       and c.week = w.week
 ),
 base as (
-    -- for each looked-at week k (0 … 7) its baseline weeks k+1 … k+8
-    select g.street_code, g.category, g.week as k, b.x
+    -- for each candidate start week s (0 … 7) of a run, its baseline weeks s+1 … s+8
+    select g.street_code, g.category, g.week as s, b.x
     from grid g
     join grid b on b.street_code = g.street_code and b.category = g.category
                and b.week between g.week + 1 and g.week + 8
     where g.week < 8
 ),
 med as (
-    select street_code, category, k, median(x) as med, count(*) as n_weeks
+    select street_code, category, s, median(x) as med
     from base group by 1, 2, 3
 ),
-mad as (
-    select b.street_code, b.category, b.k, median(abs(b.x - m.med)) as mad
+stats as (
+    select b.street_code, b.category, b.s, m.med, median(abs(b.x - m.med)) as mad,
+           greatest(1.4826 * median(abs(b.x - m.med)), sqrt(greatest(m.med, 1))) as spread
     from base b
-    join med m on m.street_code = b.street_code and m.category = b.category and m.k = b.k
-    group by 1, 2, 3
-),
-scored as (
-    select g.street_code, g.category, g.week, g.x, m.med, d.mad,
-           greatest(1.4826 * d.mad, sqrt(greatest(m.med, 1))) as spread,
-           (g.x - m.med) / greatest(1.4826 * d.mad, sqrt(greatest(m.med, 1))) as z
-    from grid g
-    join med m on m.street_code = g.street_code and m.category = g.category and m.k = g.week
-    join mad d on d.street_code = g.street_code and d.category = g.category and d.k = g.week
-),
-flagged as (
-    select *, x >= 10 and z >= 3.5 as flag from scored
+    join med m on m.street_code = b.street_code and m.category = b.category and m.s = b.s
+    group by b.street_code, b.category, b.s, m.med
 ),
 runs as (
-    -- consecutive flagged weeks ending with week 0: the first unflagged week, or all 8
-    select street_code, category,
-           coalesce(min(case when not flag then week end), 8) as weeks_flagged
-    from flagged group by 1, 2
+    -- a run started in week s when every week s … 0 is elevated against s's baseline
+    select st.street_code, st.category, st.s
+    from stats st
+    join grid g on g.street_code = st.street_code and g.category = st.category and g.week <= st.s
+    group by st.street_code, st.category, st.s
+    having min(case when g.x >= 10 and (g.x - st.med) / st.spread >= 3.5 then 1 else 0 end) = 1
+),
+longest as (
+    select street_code, category, max(s) as s from runs group by 1, 2
 )
-select f.street_code, g.name as street_name, g.parent_code, f.category,
+select l.street_code, r.name as street_name, r.parent_code, l.category,
        cast(cast($as_of as date) - interval '6 days' as date) as week_start,
        cast($as_of as date) as week_end,
-       f.x as volume, f.med as baseline_median, f.mad as baseline_mad, f.spread,
-       1.0 * f.x / nullif(f.med, 0) as ratio, f.z, r.weeks_flagged,
-       cast(cast($as_of as date) - (7 * r.weeks_flagged - 1) * interval '1 day' as date) as since
-from flagged f
-join runs r on r.street_code = f.street_code and r.category = f.category
-left join regions g on g.region_code = f.street_code
-where f.week = 0 and f.flag
-order by f.z desc, f.street_code, f.category
+       g.x as volume, st.med as baseline_median, st.mad as baseline_mad, st.spread,
+       1.0 * g.x / nullif(st.med, 0) as ratio,
+       (g.x - st.med) / st.spread as z,
+       l.s + 1 as weeks_flagged,
+       cast(cast($as_of as date) - (7 * l.s + 6) * interval '1 day' as date) as since
+from longest l
+join stats st on st.street_code = l.street_code and st.category = l.category and st.s = l.s
+join grid g on g.street_code = l.street_code and g.category = l.category and g.week = 0
+left join regions r on r.region_code = l.street_code
+order by z desc, l.street_code, l.category
 """
 
 
@@ -158,13 +160,24 @@ last_year as (
     from d
     where day <= cast(cast($as_of as date) - interval '1 year' as date)
     group by 1
+),
+coverage as (
+    -- last year's month counts only when the data reaches back to its first day
+    select min(day) as first_day from src
+),
+compared as (
+    select m.month, m.volume,
+           case when cast(m.month - interval '1 year' as date) >= c.first_day
+                then coalesce(l.volume_ly, 0) end as volume_ly
+    from monthly m
+    cross join coverage c
+    left join last_year l on l.month = m.month
 )
-select m.month, m.volume, l.volume_ly,
-       1.0 * (m.volume - l.volume_ly) / nullif(l.volume_ly, 0) as yoy_growth,
+select m.month, m.volume, m.volume_ly,
+       1.0 * (m.volume - m.volume_ly) / nullif(m.volume_ly, 0) as yoy_growth,
        cast(m.month + interval '1 month' as date)
            <= cast(cast($as_of as date) + interval '1 day' as date) as complete
-from monthly m
-left join last_year l on l.month = m.month
+from compared m
 order by m.month
 """
 
@@ -196,10 +209,10 @@ def early_warnings(con: Any, as_of: dt.date, region: str | None = None,
                    source: str | None = None) -> pd.DataFrame:
     """Street × category pairs whose volume in the week ending ``as_of`` jumps above baseline.
 
-    Columns: street_code, street_name, parent_code, category, week_start, week_end, volume,
-    baseline_median, baseline_mad, spread, ratio (volume ÷ median; NULL when the median is 0),
-    z, weeks_flagged (consecutive flagged weeks up to this one, at most 8), since (first day of
-    the first of them). Highest z first. ``source``: ``requests_daily`` (default when that
+    Columns: street_code, street_name, parent_code, category, week_start, week_end (week 0),
+    volume (week 0), baseline_median, baseline_mad, spread (of the 8 weeks before the run),
+    ratio (volume ÷ median; NULL when the median is 0), z, weeks_flagged (length of the run
+    ending in week 0, at most 8), since (first day of the run). Highest z first. ``source``: ``requests_daily`` (default when that
     rollup exists) or ``requests``.
     """
     sql = early_warnings_sql(_pick_source(con, source))
@@ -210,8 +223,9 @@ def monthly_volume_growth(con: Any, as_of: dt.date, region: str | None = None,
                           category: str | None = None, source: str | None = None) -> pd.DataFrame:
     """Requests per month (up to as_of) and growth against the same period last year.
 
-    Columns: month (first day), volume, volume_ly (same days a year earlier; NULL when none),
-    yoy_growth ((volume − volume_ly) ÷ volume_ly), complete (the month ended by as_of).
+    Columns: month (first day), volume, volume_ly (same days a year earlier; NULL when the
+    data does not cover that whole month), yoy_growth ((volume − volume_ly) ÷ volume_ly;
+    NULL when volume_ly is NULL or 0), complete (the month ended by as_of).
     """
     sql = monthly_volume_growth_sql(_pick_source(con, source))
     return run(con, sql, {"as_of": as_of, "region": region, "f_category": category})
