@@ -66,7 +66,7 @@ counts as (
     select street_code, category,
            cast(floor((epoch(cast($as_of as timestamp)) - epoch(cast(day as timestamp)))
                       / 604800.0) as integer) as week,
-           sum(n) as x
+           cast(sum(n) as bigint) as x
     from src
     where day <= cast($as_of as date)
       and day > cast(cast($as_of as date) - interval '112 days' as date)   -- 16 weeks
@@ -151,12 +151,12 @@ d as (
       and {SCOPE}
 ),
 monthly as (
-    select cast(date_trunc('month', day) as date) as month, sum(n) as volume
+    select cast(date_trunc('month', day) as date) as month, cast(sum(n) as bigint) as volume
     from d group by 1
 ),
 last_year as (
     -- the same days a year earlier: up to as_of − 1 year, credited to the month a year later
-    select cast(date_trunc('month', day) + interval '1 year' as date) as month, sum(n) as volume_ly
+    select cast(date_trunc('month', day) + interval '1 year' as date) as month, cast(sum(n) as bigint) as volume_ly
     from d
     where day <= cast(cast($as_of as date) - interval '1 year' as date)
     group by 1
