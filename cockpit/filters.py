@@ -117,7 +117,9 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None) -> Resol
     region = state.region if state.region and index.get(state.region) and index.is_within(state.region, root) else root
     street = state.street
     if not (street and index.get(street) and index.get(street).level == "street" and index.is_within(street, root)):
-        street = None
+        # Street pages always show a street: the selected region's own, else its first one.
+        under = index.streets_under(region)
+        street = under[0] if under else None
     periods = available_periods(info.as_of)
     period = state.period if state.period in periods else periods[0]
     start = date.fromisoformat(period + "-01")
@@ -133,5 +135,6 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None) -> Resol
                        cmp_start=cmp_start, cmp_end=cmp_end, street=street, lang=state.lang,
                        filters=dict(state.filters))
     clean = state.with_(region=None if region == root else region, snap=None if snap == live else snap,
-                        period=None if period == periods[0] else period, street=street)
+                        period=None if period == periods[0] else period,
+                        street=state.street if state.street == street else None)
     return Resolved(ctx=ctx, state=clean, root=root, regions=index)

@@ -117,77 +117,58 @@ def register_callbacks(app: Dash, views: Views) -> None:
         outputs = {pid: get_visual(catalog.panels[pid].spec.kind).output for pid in page.page.names()}
         return shell.page_view(catalog, page, lang, demo, outputs)
 
+    # Controls live in the page that a callback renders, so they are matched with ALL: before a
+    # page exists the lists are empty instead of being a missing-component error.
     @app.callback(
-        Output("period", "options"), Output("period", "value"), Output("cmp", "value"),
-        Output("snap", "options"), Output("snap", "value"),
-        Output("breadcrumb", "children"), Output("chips", "children"),
+        Output("url", "search"),
+        Output({"type": "period", "i": ALL}, "options"), Output({"type": "period", "i": ALL}, "value"),
+        Output({"type": "cmp", "i": ALL}, "value"),
+        Output({"type": "snap", "i": ALL}, "options"), Output({"type": "snap", "i": ALL}, "value"),
+        Output({"type": "breadcrumb", "i": ALL}, "children"), Output({"type": "chips", "i": ALL}, "children"),
         Output({"type": "nav", "page": ALL}, "href"),
         Output({"type": "street-pick", "i": ALL}, "options"), Output({"type": "street-pick", "i": ALL}, "value"),
-        Input("url", "search"), State({"type": "nav", "page": ALL}, "id"),
-        State({"type": "street-pick", "i": ALL}, "id"), State("lang", "data"),
+        Input("url", "search"),
+        Input({"type": "period", "i": ALL}, "value"), Input({"type": "cmp", "i": ALL}, "value"),
+        Input({"type": "snap", "i": ALL}, "value"), Input({"type": "lang-btn", "i": ALL}, "n_clicks"),
+        Input({"type": "crumb", "code": ALL}, "n_clicks"), Input({"type": "graph", "panel": ALL}, "clickData"),
+        Input({"type": "chip", "field": ALL}, "n_clicks"), Input({"type": "street-pick", "i": ALL}, "value"),
+        State({"type": "nav", "page": ALL}, "id"), State({"type": "street-pick", "i": ALL}, "id"),
+        State({"type": "breadcrumb", "i": ALL}, "id"),
     )
-    def sync_controls(search, nav_ids, pick_ids, lang):
+    def sync_state(search, periods, cmps, snaps, _lang, _crumbs, _clicks, _chips, _picks, nav_ids, pick_ids,
+                   bar_ids):
+        """The one place where controls and the URL meet (one callback, so Dash sees no cycle):
+        a control change rewrites the URL; a URL change (link, back button) resets the controls."""
+        state = parse_query(search)
+        new = _apply_trigger(views, state, ctx.triggered_id, ctx.triggered[0].get("value") if ctx.triggered else None)
+        n_bars = len(bar_ids)
         try:
-            res = views.resolve(search)
+            res = resolve(new, views.db, get_settings().jurisdiction)
         except LookupError:
-            return (no_update,) * 10
+            return (no_update, *([[no_update] * n_bars] * 7), [no_update] * len(nav_ids),
+                    [no_update] * len(pick_ids), [no_update] * len(pick_ids))
+        query = res.state.to_query()
         lang = res.ctx.lang
         catalog = views.holder.get()
         paths = {p.id: p.path for p in catalog.pages}
-        query = res.state.to_query()
         hrefs = [paths.get(_safe_id(i, "page"), "/") + query for i in nav_ids]
-        snaps = views.db.snapshot_ids()
         live = views.db.live_id()
         snap_options = [{"label": f"{s}{' (' + t('live', lang) + ')' if s == live else ''}", "value": s}
-                        for s in reversed(snaps)]
+                        for s in reversed(views.db.snapshot_ids())]
         streets = shell.street_options(res, lang) if pick_ids else []
-        return (shell.period_options(res), res.ctx.period_start.strftime("%Y-%m"), res.state.cmp,
-                snap_options, res.ctx.snapshot, shell.breadcrumb(res, lang), shell.chips(res.state, lang),
-                hrefs, [streets for _ in pick_ids], [res.ctx.street for _ in pick_ids])
-
-    @app.callback(
-        Output("url", "search"),
-        Input("period", "value"), Input("cmp", "value"), Input("snap", "value"), Input("lang-btn", "n_clicks"),
-        Input({"type": "crumb", "code": ALL}, "n_clicks"), Input({"type": "graph", "panel": ALL}, "clickData"),
-        Input({"type": "chip", "field": ALL}, "n_clicks"), Input({"type": "street-pick", "i": ALL}, "value"),
-        State("url", "search"), State("url", "pathname"),
-        prevent_initial_call=True,
-    )
-    def navigate(period, cmp, snap, _lang_clicks, _crumbs, _clicks, _chips, picks, search, pathname):
-        state = parse_query(search)
-        trigger = ctx.triggered_id
-        new = state
-        if trigger == "period" and isinstance(period, str):
-            new = state.with_(period=period)
-        elif trigger == "cmp" and isinstance(cmp, str):
-            new = state.with_(cmp=cmp)
-        elif trigger == "snap" and isinstance(snap, str):
-            new = state.with_(snap=snap)
-        elif trigger == "lang-btn":
-            new = state.with_(lang="en" if state.lang == "zh" else "zh")
-        elif isinstance(trigger, dict) and trigger.get("type") == "crumb" and ctx.triggered[0].get("value"):
-            new = state.with_(region=_safe_id(trigger, "code"))
-        elif isinstance(trigger, dict) and trigger.get("type") == "chip" and ctx.triggered[0].get("value"):
-            field = _safe_id(trigger, "field")
-            new = state.with_(filters={k: v for k, v in state.filters.items() if k != field})
-        elif isinstance(trigger, dict) and trigger.get("type") == "street-pick":
-            value = ctx.triggered[0].get("value")
-            new = state.with_(street=value if isinstance(value, str) else None)
-        elif isinstance(trigger, dict) and trigger.get("type") == "graph":
-            new = _apply_click(views, state, _safe_id(trigger, "panel"), ctx.triggered[0].get("value"))
-        # Re-resolve so the URL only ever holds values the server accepted.
-        try:
-            cleaned = resolve(new, views.db, get_settings().jurisdiction).state
-        except LookupError:
-            return no_update
-        query = cleaned.to_query()
-        return no_update if query == (search or "") else query
+        each = lambda value: [value] * n_bars  # noqa: E731 - one value per (0 or 1) rendered bar
+        return (no_update if query == (search or "") else query,
+                each(shell.period_options(res)), each(res.ctx.period_start.strftime("%Y-%m")), each(res.state.cmp),
+                each(snap_options), each(res.ctx.snapshot), each(shell.breadcrumb(res, lang)),
+                each(shell.chips(res.state, lang)), hrefs, [streets for _ in pick_ids],
+                [res.ctx.street for _ in pick_ids])
 
     @app.callback(
         Output({"type": "graph", "panel": MATCH}, "figure"), Output({"type": "figkey", "panel": MATCH}, "data"),
-        Output({"type": "stamp", "panel": MATCH}, "children"), Output({"type": "error", "panel": MATCH}, "children"),
-        Output({"type": "sqlmeta", "panel": MATCH}, "children"),
-        Input("url", "search"), State({"type": "graph", "panel": MATCH}, "id"),
+        Output({"type": "stamp", "panel": MATCH, "out": "figure"}, "children"), Output({"type": "error", "panel": MATCH, "out": "figure"}, "children"),
+        Output({"type": "sqlmeta", "panel": MATCH, "out": "figure"}, "children"),
+        # The id as an Input: a MATCH callback needs a MATCH input, and it fires when the card mounts.
+        Input("url", "search"), Input({"type": "graph", "panel": MATCH}, "id"),
         State({"type": "figkey", "panel": MATCH}, "data"),
     )
     def render_graph(search, gid, figkey):
@@ -221,9 +202,9 @@ def register_callbacks(app: Dash, views: Views) -> None:
             return EMPTY_FIGURE, None, "", _error_card(exc, lang), ""
 
     @app.callback(
-        Output({"type": "body", "panel": MATCH}, "children"), Output({"type": "stamp", "panel": MATCH}, "children"),
-        Output({"type": "error", "panel": MATCH}, "children"), Output({"type": "sqlmeta", "panel": MATCH}, "children"),
-        Input("url", "search"), State({"type": "body", "panel": MATCH}, "id"),
+        Output({"type": "body", "panel": MATCH}, "children"), Output({"type": "stamp", "panel": MATCH, "out": "component"}, "children"),
+        Output({"type": "error", "panel": MATCH, "out": "component"}, "children"), Output({"type": "sqlmeta", "panel": MATCH, "out": "component"}, "children"),
+        Input("url", "search"), Input({"type": "body", "panel": MATCH}, "id"),
     )
     def render_component(search, bid):
         pid = _safe_id(bid, "panel")
@@ -257,6 +238,32 @@ def register_callbacks(app: Dash, views: Views) -> None:
         return dcc.send_string("\ufeff" + df.to_csv(index=False), f"{pid}_{res.ctx.snapshot}.csv")
 
 
+def _apply_trigger(views: Views, state: FilterState, trigger: Any, value: Any) -> FilterState:
+    """The state after the control that fired; unknown or malformed triggers change nothing."""
+    if not isinstance(trigger, dict):
+        return state  # the URL itself changed (link, back button): it is the state
+    kind = trigger.get("type")
+    if kind == "period" and isinstance(value, str):
+        return state.with_(period=value)
+    if kind == "cmp" and isinstance(value, str):
+        return state.with_(cmp=value)
+    if kind == "snap" and isinstance(value, str):
+        return state.with_(snap=value)
+    if kind == "lang-btn" and value:
+        return state.with_(lang="en" if state.lang == "zh" else "zh")
+    if kind == "crumb" and value:
+        return state.with_(region=_safe_id(trigger, "code"), street=None)
+    if kind == "chip" and value:
+        field = _safe_id(trigger, "field")
+        return state.with_(filters={k: v for k, v in state.filters.items() if k != field})
+    if kind == "street-pick":
+        # Choosing a street selects it on the map too.
+        return state.with_(street=value, region=value) if isinstance(value, str) else state
+    if kind == "graph":
+        return _apply_click(views, state, _safe_id(trigger, "panel"), value)
+    return state
+
+
 def _apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -> FilterState:
     """A click on a graph: a map drills down, a panel with a cross-filter toggles that filter."""
     panel = views.holder.get().panels.get(pid) if pid else None
@@ -268,7 +275,7 @@ def _apply_click(views: Views, state: FilterState, pid: str | None, click: Any) 
     point = points[0]
     if panel.spec.kind == "choropleth":
         code = point.get("location")
-        return state.with_(region=code) if isinstance(code, str) else state
+        return state.with_(region=code, street=None) if isinstance(code, str) else state
     xf = panel.spec.cross_filter
     if xf is None:
         return state

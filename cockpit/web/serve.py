@@ -16,5 +16,5 @@ def serve(store: Path, host: str, port: int, dev: bool) -> int:
     from cockpit.web.app import create_app
 
     app = create_app()
-    app.run(host=host, port=port, debug=dev, dev_tools_hot_reload=False, use_reloader=False)
+    app.run(host=host, port=port, debug=dev, dev_tools_hot_reload=False, dev_tools_disable_version_check=True, use_reloader=False)
     return 0

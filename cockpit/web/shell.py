@@ -39,20 +39,20 @@ def panel_card(panel: Panel, lang: str, kind_output: str) -> html.Section:
     head = html.Header(className="panel-head", children=[
         html.H3(spec.title.get(lang), className="panel-title",
                 title=spec.description.get(lang) if spec.description else None),
-        html.Span(id={"type": "stamp", "panel": pid}, className="panel-stamp"),
+        html.Span(id={"type": "stamp", "panel": pid, "out": kind_output}, className="panel-stamp"),
         html.Div(className="panel-tools", children=[
             html.Details(className="panel-sql", children=[
                 html.Summary(t("sql", lang)),
                 html.Div(className="panel-sql-body", children=[
                     html.Pre(spec.sql.strip()),
-                    html.Div(id={"type": "sqlmeta", "panel": pid}, className="panel-sql-meta"),
+                    html.Div(id={"type": "sqlmeta", "panel": pid, "out": kind_output}, className="panel-sql-meta"),
                 ]),
             ]),
             html.Button(t("csv", lang), id={"type": "csv", "panel": pid}, className="panel-csv", n_clicks=0),
             dcc.Download(id={"type": "download", "panel": pid}),
         ]),
     ])
-    error = html.Div(id={"type": "error", "panel": pid}, className="panel-error")
+    error = html.Div(id={"type": "error", "panel": pid, "out": kind_output}, className="panel-error")
     if kind_output == "figure":
         body = dcc.Graph(
             id={"type": "graph", "panel": pid}, className="panel-graph", responsive=True,
@@ -77,14 +77,14 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool) -> h
                     className="nav-link active" if page and p.id == page.id else "nav-link")
            for p in catalog.pages]
     controls = html.Div(className="controls", children=[
-        html.Label([t("period", lang), dcc.Dropdown(id="period", clearable=False, searchable=False,
+        html.Label([t("period", lang), dcc.Dropdown(id={"type": "period", "i": 0}, clearable=False, searchable=False,
                                                      className="ctl-period")]),
         html.Label([t("compare", lang), dcc.Dropdown(
-            id="cmp", clearable=False, searchable=False, className="ctl-cmp", value="prev",
+            id={"type": "cmp", "i": 0}, clearable=False, searchable=False, className="ctl-cmp",
             options=[{"label": t(f"cmp_{k}", lang), "value": k} for k in ("prev", "yoy", "none")])]),
-        html.Label([t("snapshot", lang), dcc.Dropdown(id="snap", clearable=False, searchable=False,
+        html.Label([t("snapshot", lang), dcc.Dropdown(id={"type": "snap", "i": 0}, clearable=False, searchable=False,
                                                        className="ctl-snap")]),
-        html.Button(t("lang_toggle", lang), id="lang-btn", className="lang-btn", n_clicks=0),
+        html.Button(t("lang_toggle", lang), id={"type": "lang-btn", "i": 0}, className="lang-btn", n_clicks=0),
     ])
     brand = html.Div(className="brand", children=[
         html.Span(t("app_title", lang), className="brand-name"),
@@ -94,7 +94,7 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool) -> h
 
 
 def sub_bar(page: PageSpec, lang: str) -> html.Div:
-    children = [html.Nav(id="breadcrumb", className="breadcrumb"), html.Div(id="chips", className="chips")]
+    children = [html.Nav(id={"type": "breadcrumb", "i": 0}, className="breadcrumb"), html.Div(id={"type": "chips", "i": 0}, className="chips")]
     if page.template == "street":
         children.append(html.Label(className="street-pick", children=[
             t("street", lang),
@@ -116,6 +116,8 @@ def page_view(catalog: Catalog, page: PageSpec, lang: str, demo: bool, outputs: 
 def not_found(catalog: Catalog, lang: str, demo: bool, message: str) -> html.Div:
     return html.Div(className="app", children=[
         top_bar(catalog, None, lang, demo),
+        html.Div(className="subbar", children=[html.Nav(id={"type": "breadcrumb", "i": 0}, className="breadcrumb"),
+                                               html.Div(id={"type": "chips", "i": 0}, className="chips")]),
         html.Div(className="notice", children=[html.H2(message)]),
     ])
 
