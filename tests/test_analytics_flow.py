@@ -138,6 +138,8 @@ def test_november_stage_averages_by_street_and_scope():
     assert (a1["received"], a1["closed"], a1["closed_on_time"]) == (2, 2, 1)
     assert a1["on_time_rate"] == pytest.approx(0.5) and a1["reopen_rate"] == pytest.approx(0.5)
     assert [a1["avg_handle_h"], a1["avg_feedback_h"], a1["avg_total_h"]] == pytest.approx([48, 15, 65.75])
+    # hours allowed: R1 11-01 08:00 → 11-04 08:00 = 72; R2 11-03 10:00 → 11-06 10:00 = 72
+    assert a1["avg_deadline_h"] == pytest.approx(72)
     # satisfaction R1 3, R2 1 → satisfied 1 of 2 rated, mean 2.0
     assert a1["satisfaction_rate"] == pytest.approx(0.5) and a1["avg_satisfaction"] == pytest.approx(2.0)
     # A2: R3, R6 both open and overdue; nothing closed → on-time rate undefined (null), not 0.

@@ -21,11 +21,12 @@ import duckdb
 import pandas as pd
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
 
 
 def sql_params(sql: str) -> set[str]:
-    """The names of the ``$name`` parameters that ``sql`` binds."""
-    return set(_PARAM.findall(sql))
+    """The names of the ``$name`` parameters that ``sql`` binds (not in strings or comments)."""
+    return set(_PARAM.findall(_STRINGS_AND_COMMENTS.sub(" ", sql)))
 
 
 def run(con: Any, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:

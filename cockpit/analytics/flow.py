@@ -84,6 +84,7 @@ facts as (
        r.received_at, cast(r.received_at as date) as day, r.due_at, r.closed_at, r.status,
        r.satisfaction, coalesce(r.reopened, false) as reopened,
        {_DUR_COLUMNS},
+       {hours_between("r.received_at", "r.due_at")} as deadline_h,
        r.closed_at is not null as closed,
        r.closed_at is not null and (r.due_at is null or r.closed_at <= r.due_at) as closed_on_time,
        r.closed_at is not null and r.due_at is not null and r.closed_at > r.due_at as closed_late,
@@ -126,7 +127,8 @@ def flow_summary_sql(by: str) -> str:
     Columns: key, label, received, closed, closure_rate, closed_on_time, on_time_rate
     (closed_on_time ÷ closed), closed_late, overdue_open, reopened, reopen_rate (÷ received),
     rated, satisfied, satisfaction_rate (satisfied ÷ rated), avg_satisfaction, avg_<stage>_h
-    for every stage and total. Binds $as_of, $region, $period_start, $period_end.
+    for every stage and total, avg_deadline_h (mean hours allowed, received → due, over the
+    requests with a deadline). Binds $as_of, $region, $period_start, $period_end.
     """
     if by not in _DIMENSIONS:
         raise ValueError(f"by must be one of {DIMENSIONS}, got {by!r}")
@@ -147,7 +149,8 @@ select {key} as key, {label} as label,
        count(*) filter (where f.satisfaction = 3) as satisfied,
        1.0 * count(*) filter (where f.satisfaction = 3) / nullif(count(f.satisfaction), 0) as satisfaction_rate,
        avg(1.0 * f.satisfaction) as avg_satisfaction,
-       {_STAGE_AVGS}
+       {_STAGE_AVGS},
+       avg(f.deadline_h) as avg_deadline_h
 from facts f
 {join}
 group by {key}, {label}
@@ -264,8 +267,8 @@ def request_facts(con: Any, as_of: dt.date, region: str | None = None,
 
     Columns: request_id, street_code, category, channel, handling_level, dept_code, received_at,
     day, due_at, closed_at, status, satisfaction, reopened, dur_relay_h, dur_convey_h,
-    dur_dispatch_h, dur_handle_h, dur_feedback_h, dur_total_h, closed, closed_on_time,
-    closed_late, overdue_open, outcome.
+    dur_dispatch_h, dur_handle_h, dur_feedback_h, dur_total_h, deadline_h (hours allowed,
+    received → due), closed, closed_on_time, closed_late, overdue_open, outcome.
     """
     return run(con, REQUEST_FACTS_SQL, _params(as_of, region, start, end))
 

@@ -55,7 +55,7 @@ wanted as (
        or period = (select prev_period from periods where period = cast($period_start as date))
 ),
 streets as (
-    -- the streets of the jurisdiction: $region itself or anything under it in region_tree
+    -- the streets of the jurisdiction: the region itself or anything under it in region_tree
     select s.region_code as street_code, s.name, s.parent_code, p.name as parent_name
     from regions s
     left join regions p on p.region_code = s.parent_code
