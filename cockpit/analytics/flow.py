@@ -301,17 +301,14 @@ def sankey_links(con: Any, as_of: dt.date, region: str | None = None,
     return run(con, SANKEY_SQL, _params(as_of, region, start, end))
 
 
-#: as_of when the manifest is not written yet: the date of the latest update in the data
-#: (the data runs to the end of the as_of day, so on a day with any activity this is as_of).
+#: as_of when a snapshot directory has no manifest (a builder run by hand): the date of the
+#: latest update in the data (the data runs to the end of the as_of day).
 _AS_OF_FROM_DATA_SQL = "select cast(max(updated_at) as date) from requests"
 
 
 def rollup_as_of(snapshot_dir: Path, con: Any) -> dt.date | None:
-    """The as_of a rollup is built for: the snapshot manifest's, else derived from the data.
-
-    Ingest builds rollups in staging before it writes manifest.json; until it leaves the
-    drop's as_of there first, the latest ``updated_at`` date stands in for it.
-    """
+    """The as_of a rollup is built for: the snapshot manifest's (ingest writes a provisional
+    one before building rollups), else the latest ``updated_at`` date as a stand-in."""
     as_of = snapshot_as_of(snapshot_dir)
     if as_of is not None:
         return dt.date.fromisoformat(as_of)
