@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import pandas as pd
 import pytest
 
 from cockpit.analytics import ledger

@@ -7,7 +7,6 @@ the comments); none is copied from the code's output.
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import duckdb
 import pandas as pd
