@@ -104,8 +104,9 @@ class Resolved:
     regions: RegionIndex
 
 
-def resolve(state: FilterState, db: Database, jurisdiction: str | None) -> Resolved:
-    """Turn an untrusted state into a QueryContext scoped to the jurisdiction."""
+def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_page: bool = False) -> Resolved:
+    """Turn an untrusted state into a QueryContext scoped to the jurisdiction. On a street page
+    the street is the region every scoped panel is limited to."""
     snapshots = db.snapshot_ids()
     live = db.live_id()
     if live is None:
@@ -128,9 +129,10 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None) -> Resol
     months = {"prev": -1, "yoy": -12, "none": -1}[state.cmp]
     cmp_start = _add_months(start, months)
     cmp_end = min(cmp_start + (end - start), _add_months(cmp_start, 1))
+    query_region = street if street_page and street else region
     # A leaf (street) has no children to map: show its siblings instead, with it selected.
-    map_parent = region if index.children.get(region) else (index.get(region).parent or region)
-    ctx = QueryContext(snapshot=snap, region=region, map_parent=map_parent, as_of=info.as_of,
+    map_parent = query_region if index.children.get(query_region) else (index.get(query_region).parent or query_region)
+    ctx = QueryContext(snapshot=snap, region=query_region, map_parent=map_parent, as_of=info.as_of,
                        period_start=start, period_end=end,
                        cmp_start=cmp_start, cmp_end=cmp_end, street=street, lang=state.lang,
                        filters=dict(state.filters))

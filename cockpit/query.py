@@ -90,19 +90,34 @@ def _scoped_ctes(db: Database, snapshot: str) -> str:
     return "WITH " + ",\n".join(parts)
 
 
+def named_ctes(sql: str) -> str:
+    """CTEs for the named relations (cockpit.relations) that `sql` mentions."""
+    from cockpit.relations import RELATIONS
+
+    text = _STRINGS_AND_COMMENTS.sub(" ", sql)
+    used = [name for name in RELATIONS if re.search(rf"\b{name}\b", text)]
+    return "".join(f",\n{name} AS ({RELATIONS[name][0].strip().rstrip(';')})" for name in used)
+
+
 def build_sql(db: Database, snapshot: str, sql: str) -> str:
-    """Panel SQL wrapped with the scoped relations of its snapshot."""
-    return f"{scoped_ctes(db, snapshot)}\nSELECT * FROM (\n{sql.strip().rstrip(';')}\n) AS panel"
+    """Panel SQL wrapped with the scoped and named relations of its snapshot."""
+    return (f"{scoped_ctes(db, snapshot)}{named_ctes(sql)}\n"
+            f"SELECT * FROM (\n{sql.strip().rstrip(';')}\n) AS panel")
 
 
 def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,
-            timeout_s: float | None = None) -> pd.DataFrame:
-    """Run one panel statement for a context; values are bound, never formatted into the SQL."""
+            timeout_s: float | None = None, extra: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run one panel statement for a context; values are bound, never formatted into the SQL.
+    `extra` adds server-validated values under new names (e.g. what-if weights)."""
     db = db or get_db()
     full = build_sql(db, ctx.snapshot, sql)
     if limit is not None:
         full = f"SELECT * FROM ({full}) AS limited LIMIT {int(limit)}"
     params = ctx.params()
+    for name, value in (extra or {}).items():
+        if name in params:
+            raise ValueError(f"extra parameter {name!r} would shadow a context parameter")
+        params[name] = value
     bound = {name: params[name] for name in referenced_params(full) if name in params}
     missing = referenced_params(full) - set(bound)
     if missing:

@@ -12,6 +12,10 @@ from pydantic import Field, field_validator
 from cockpit.visuals.base import Format, Options, RenderContext, Visual, base_layout
 
 
+#: Index of the trace holding the values (0 is the grey base of every region).
+VALUE_TRACE = 1
+
+
 class ChoroplethOptions(Options):
     location: str = Field(default="region_code", description="column holding region codes")
     value: str = Field(description="column coloured on the map")
@@ -32,7 +36,8 @@ def _columns(o: ChoroplethOptions) -> set[str]:
 
 
 def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
-    """Per-feature values in the order of the GeoJSON features (what a Patch replaces)."""
+    """Per-feature values in the order of the GeoJSON features (what a Patch replaces in
+    `data[VALUE_TRACE]`)."""
     features = ctx.extra.get("geojson", {}).get("features", [])
     names: dict[str, str] = ctx.extra.get("names", {})
     by_code = {str(k): (None if pd.isna(v) else float(v)) for k, v in zip(df[o.location], df[o.value])}
@@ -56,7 +61,16 @@ def render(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
         "colorbar": {"thickness": 10, "len": 0.6, "tickformat": o.format.d3, "ticksuffix": o.format.suffix,
                      "x": 0.98, "outlinewidth": 0},
     }
-    data = [trace]
+    values_known = [z for z in v["z"] if z is not None]
+    if values_known and min(values_known) == max(values_known):
+        # One value (e.g. a single street in scope): anchor the scale at 0 so it reads as an amount.
+        trace["zmin"], trace["zmax"] = 0, max(values_known[0], 1)
+    # Regions without a value are still drawn, in grey, under the coloured ones.
+    base = {"type": "choropleth", "geojson": geojson, "featureidkey": "id", "locationmode": "geojson-id",
+            "locations": v["locations"], "z": [0] * len(v["locations"]), "showscale": False,
+            "colorscale": [[0, "#dde3ec"], [1, "#dde3ec"]], "hoverinfo": "skip",
+            "marker": {"line": {"color": line_colour, "width": 0.8}}}
+    data = [base, trace]
     if selected and selected in v["locations"]:
         # Outline the selected region on top of the fill.
         data.append({"type": "choropleth", "geojson": geojson, "featureidkey": "id",

@@ -8,15 +8,16 @@ import uuid
 from typing import Any
 
 import pandas as pd
-from dash import ALL, MATCH, Dash, Input, Output, Patch, State, ctx, dcc, no_update
+from dash import ALL, MATCH, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from cockpit.db import Database
 from cockpit.filters import FilterState, Resolved, parse_query, resolve
 from cockpit.geo import children_geojson
-from cockpit.query import QueryError, results
+from cockpit.analytics.scores import street_scores_sql
+from cockpit.query import QueryError, results, run_sql
 from cockpit.settings import get_settings
 from cockpit.specs.loader import Panel
-from cockpit.visuals import choropleth
+from cockpit.visuals import choropleth, ranking_table, whatif
 from cockpit.visuals.base import RenderContext
 from cockpit.visuals.registry import get_visual
 from cockpit.web import shell
@@ -43,8 +44,10 @@ class Views:
         self.db = db
         self._demo: dict[str, bool] = {}
 
-    def resolve(self, search: Any) -> Resolved:
-        return resolve(parse_query(search), self.db, get_settings().jurisdiction)
+    def resolve(self, search: Any, pathname: Any = None) -> Resolved:
+        page = self.page_for(pathname) if pathname is not None else None
+        return resolve(parse_query(search), self.db, get_settings().jurisdiction,
+                       street_page=bool(page and page.template == "street"))
 
     def page_for(self, pathname: Any):
         catalog = self.holder.get()
@@ -133,17 +136,19 @@ def register_callbacks(app: Dash, views: Views) -> None:
         Input({"type": "crumb", "code": ALL}, "n_clicks"), Input({"type": "graph", "panel": ALL}, "clickData"),
         Input({"type": "chip", "field": ALL}, "n_clicks"), Input({"type": "street-pick", "i": ALL}, "value"),
         State({"type": "nav", "page": ALL}, "id"), State({"type": "street-pick", "i": ALL}, "id"),
-        State({"type": "breadcrumb", "i": ALL}, "id"),
+        State({"type": "breadcrumb", "i": ALL}, "id"), State("url", "pathname"),
     )
     def sync_state(search, periods, cmps, snaps, _lang, _crumbs, _clicks, _chips, _picks, nav_ids, pick_ids,
-                   bar_ids):
+                   bar_ids, pathname):
         """The one place where controls and the URL meet (one callback, so Dash sees no cycle):
         a control change rewrites the URL; a URL change (link, back button) resets the controls."""
         state = parse_query(search)
         new = _apply_trigger(views, state, ctx.triggered_id, ctx.triggered[0].get("value") if ctx.triggered else None)
         n_bars = len(bar_ids)
         try:
-            res = resolve(new, views.db, get_settings().jurisdiction)
+            page = views.page_for(pathname)
+            res = resolve(new, views.db, get_settings().jurisdiction,
+                          street_page=bool(page and page.template == "street"))
         except LookupError:
             return (no_update, *([[no_update] * n_bars] * 7), [no_update] * len(nav_ids),
                     [no_update] * len(pick_ids), [no_update] * len(pick_ids))
@@ -169,13 +174,13 @@ def register_callbacks(app: Dash, views: Views) -> None:
         Output({"type": "sqlmeta", "panel": MATCH, "out": "figure"}, "children"),
         # The id as an Input: a MATCH callback needs a MATCH input, and it fires when the card mounts.
         Input("url", "search"), Input({"type": "graph", "panel": MATCH}, "id"),
-        State({"type": "figkey", "panel": MATCH}, "data"),
+        State({"type": "figkey", "panel": MATCH}, "data"), State("url", "pathname"),
     )
-    def render_graph(search, gid, figkey):
+    def render_graph(search, gid, figkey, pathname):
         pid = _safe_id(gid, "panel")
         lang = parse_query(search).lang
         try:
-            res = views.resolve(search)
+            res = views.resolve(search, pathname)
             panel = views.holder.get().panels[pid]
             visual = get_visual(panel.spec.kind)
             df, frames = views.data(panel, res)
@@ -194,7 +199,7 @@ def register_callbacks(app: Dash, views: Views) -> None:
                     values = choropleth.values(df, panel.options, rctx)
                     patch = Patch()
                     for name in ("z", "text", "customdata"):
-                        patch["data"][0][name] = values[name]
+                        patch["data"][choropleth.VALUE_TRACE][name] = values[name]
                     return patch, key, views.stamp(res), None, views.sql_meta(res)
             figure = visual.render(df, panel.options, rctx)
             return figure, key, views.stamp(res), None, views.sql_meta(res)
@@ -204,13 +209,13 @@ def register_callbacks(app: Dash, views: Views) -> None:
     @app.callback(
         Output({"type": "body", "panel": MATCH}, "children"), Output({"type": "stamp", "panel": MATCH, "out": "component"}, "children"),
         Output({"type": "error", "panel": MATCH, "out": "component"}, "children"), Output({"type": "sqlmeta", "panel": MATCH, "out": "component"}, "children"),
-        Input("url", "search"), Input({"type": "body", "panel": MATCH}, "id"),
+        Input("url", "search"), Input({"type": "body", "panel": MATCH}, "id"), State("url", "pathname"),
     )
-    def render_component(search, bid):
+    def render_component(search, bid, pathname):
         pid = _safe_id(bid, "panel")
         lang = parse_query(search).lang
         try:
-            res = views.resolve(search)
+            res = views.resolve(search, pathname)
             panel = views.holder.get().panels[pid]
             df, frames = views.data(panel, res)
             rctx = views.render_context(panel, res)
@@ -221,15 +226,37 @@ def register_callbacks(app: Dash, views: Views) -> None:
             return None, "", _error_card(exc, lang), ""
 
     @app.callback(
+        Output({"type": "whatif-out", "panel": MATCH}, "children"),
+        Input({"type": "whatif-w", "panel": MATCH, "ind": ALL}, "value"),
+        State({"type": "whatif-w", "panel": MATCH, "ind": ALL}, "id"),
+        State("url", "search"), State("url", "pathname"),
+    )
+    def what_if(values, ids, search, pathname):
+        lang = parse_query(search).lang
+        try:
+            res = views.resolve(search, pathname)
+            weights = {}
+            for wid, value in zip(ids or [], values or []):
+                code = _safe_id(wid, "ind")
+                if code and isinstance(value, (int, float)) and 0 <= value <= whatif.MAX_WEIGHT:
+                    weights[code] = float(value)
+            pid = _safe_id((ids or [{}])[0], "panel")
+            panel = views.holder.get().panels.get(pid) if pid else None
+            rows = panel.options.rows if panel is not None else 15
+            return whatif_table(res, weights, rows, lang)
+        except Exception as exc:
+            return html.Div(_error_card(exc, lang), className="panel-error")
+
+    @app.callback(
         Output({"type": "download", "panel": MATCH}, "data"),
-        Input({"type": "csv", "panel": MATCH}, "n_clicks"), State("url", "search"),
+        Input({"type": "csv", "panel": MATCH}, "n_clicks"), State("url", "search"), State("url", "pathname"),
         prevent_initial_call=True,
     )
-    def download_csv(n_clicks, search):
+    def download_csv(n_clicks, search, pathname):
         pid = _safe_id(ctx.triggered_id, "panel")
         if not n_clicks or pid is None:
             return no_update
-        res = views.resolve(search)
+        res = views.resolve(search, pathname)
         panel = views.holder.get().panels.get(pid)
         if panel is None:
             return no_update
@@ -295,3 +322,28 @@ def _apply_click(views: Views, state: FilterState, pid: str | None, click: Any) 
     else:
         filters[xf.field] = value
     return state.with_(filters=filters)
+
+
+_WHATIF_COLUMNS = ranking_table.RankingTableOptions.model_validate({"columns": [
+    {"field": "rank_all", "label": {"zh": "模拟名次", "en": "Rank"}, "width": 90},
+    {"field": "name", "label": {"zh": "街道", "en": "Street"}},
+    {"field": "parent_name", "label": {"zh": "区县", "en": "County"}},
+    {"field": "score", "label": {"zh": "模拟得分", "en": "Score"}, "format": {"d3": ".1f"}, "bar": True},
+    {"field": "shift", "label": {"zh": "较公布名次", "en": "vs published"}, "change": True, "width": 110},
+]})
+
+
+def whatif_table(res: Resolved, weights: dict[str, float], rows: int, lang: str):
+    """Scores and ranks under what-if weights, next to the published ranks (nothing is stored)."""
+    known = set(run_sql("select indicator from indicators", res.ctx)["indicator"])
+    weights = {k: v for k, v in weights.items() if k in known}
+    published = run_sql(street_scores_sql(), res.ctx)
+    extra = {"w_ind": list(weights), "w_val": list(weights.values())} if weights else None
+    scenario = run_sql(street_scores_sql(what_if=bool(weights)), res.ctx, extra=extra)
+    published = published[published["period"] == pd.Timestamp(res.ctx.period_start)]
+    scenario = scenario[scenario["period"] == pd.Timestamp(res.ctx.period_start)].copy()
+    before = dict(zip(published["street_code"], published["rank_all"]))
+    scenario["shift"] = [before.get(c, r) - r for c, r in zip(scenario["street_code"], scenario["rank_all"])]
+    scenario = scenario.sort_values("rank_all").head(rows)
+    options = _WHATIF_COLUMNS.model_copy(update={"rows": rows})
+    return ranking_table.render(scenario, options, RenderContext(panel_id="whatif", lang=lang))
