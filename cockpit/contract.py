@@ -405,8 +405,9 @@ def _is_string(t: pa.DataType) -> bool:
 def type_accepts(logical: str, t: pa.DataType) -> bool:
     """Whether a file's physical type `t` is acceptable for a column of logical type `logical`.
 
-    Lenient where no information is lost (any integer width, any timestamp unit, date32/date64,
-    dictionary/large/view strings, integers for floats, an all-null column of null type);
+    Lenient where no meaning is lost (any integer width, any timestamp unit, date32/date64,
+    dictionary/large/view strings, integers and decimals for floats, an all-null column of null
+    type);
     strict where a silent conversion could change meaning (a time zone, a float for an int,
     a timestamp for a date).
     """
@@ -417,7 +418,7 @@ def type_accepts(logical: str, t: pa.DataType) -> bool:
     if logical == "int":
         return pa.types.is_integer(t)
     if logical == "float":
-        return pa.types.is_floating(t) or pa.types.is_integer(t)
+        return pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t)
     if logical == "bool":
         return pa.types.is_boolean(t)
     if logical == "date":
@@ -516,7 +517,7 @@ def render_contract_markdown() -> str:
     accepted = {
         "string": "string, large_string, string_view, dictionary-encoded strings",
         "int": "any signed or unsigned integer width (int8 … int64, uint8 … uint64)",
-        "float": "float16/32/64, or any integer type",
+        "float": "float16/32/64, decimal, or any integer type",
         "bool": "bool",
         "date": "date32, date64 (not a timestamp: convert pandas datetimes with `.dt.date`)",
         "timestamp": "timestamp in any unit (s, ms, us, ns) **without time zone**, holding local time"

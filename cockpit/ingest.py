@@ -232,7 +232,7 @@ def _build_snapshot(folder: Path, store: Store, snap: Path, work: Path, manifest
             continue
         rows = write_core_table(CONTRACTS[name], path, snap / "tables" / f"{name}.parquet")
         tables[name] = {"rows": rows, "kind": "core"}
-        log(f"  {name}: {rows} rows")
+        log(f"  {name}: {rows} row{'s' if rows != 1 else ''}")
     for name, path in files.extras.items():
         dst = snap / "tables" / f"{name}.parquet"
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -246,21 +246,25 @@ def _build_snapshot(folder: Path, store: Store, snap: Path, work: Path, manifest
                 kind = live_tables.get(path.stem, {}).get("kind") or ("core" if path.stem in CONTRACTS else "extra")
                 tables[path.stem] = {"rows": _rows(path), "kind": kind}
                 log(f"  {path.stem}: {tables[path.stem]['rows']} rows (kept from {live.name})")
+    t0 = time.monotonic()
     stats = merge_requests(files.core.get("requests"), live, snap / "requests", work, log)
+    merge_s = time.monotonic() - t0
     if stats["rows"] or "requests" in files.core or (live and "requests" in live_tables):
         tables["requests"] = {"rows": stats["rows"], "kind": "core"}
         log(f"  requests: {stats['rows']} rows in {stats['months_rewritten'] + stats['months_linked']} months "
             f"({stats['months_rewritten']} written, {stats['months_linked']} kept"
-            + (f", {stats['stale']} older versions ignored" if stats["stale"] else "") + ")")
+            + (f", {stats['stale']} older versions ignored" if stats["stale"] else "") + f") in {merge_s:.1f} s")
     from cockpit.rollups import build_rollups
     # A provisional manifest, so builders can read the snapshot's as_of like in a published
     # snapshot (Store.publish rewrites it with the id, parent and the rollups).
     (snap / "manifest.json").write_text(json.dumps(
         {"as_of": manifest["as_of"], "tables": tables}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     log("  building rollups ...")
+    t0 = time.monotonic()
     for name, rows in build_rollups(snap).items():
         tables[name] = {"rows": rows, "kind": "rollup"}
         log(f"  {name}: {rows} rows (rollup)")
+    log(f"  rollups built in {time.monotonic() - t0:.1f} s")
     return dict(sorted(tables.items(), key=lambda kv: (["core", "extra", "rollup"].index(kv[1]["kind"]), kv[0])))
 
 
@@ -285,7 +289,8 @@ def ingest(folder: Path, store: Path, *, log: Log = print) -> IngestResult:
                 return _reject(st, folder, problems, live, log)
             manifest, _ = read_manifest(folder)
             assert manifest is not None
-            log(f"valid. building snapshot as of {manifest['as_of']} in staging ...")
+            log(f"valid ({time.monotonic() - started:.1f} s). building snapshot as of {manifest['as_of']} "
+                "in staging ...")
             try:
                 tables = _build_snapshot(folder, st, snap, work, manifest, log)
             except Exception as exc:  # data that passed validation but could not be read or written

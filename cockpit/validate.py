@@ -387,22 +387,25 @@ class _Validator:
                                             for x in rule.columns)
                 checks.append((t.column(rule.column), rule.rule, "row_rule", rule.violation, shown))
         if checks:
-            aggs = []
-            for _, _, _, pred, shown in checks:
-                aggs.append(f"count(*) FILTER (WHERE {pred})")
-                aggs.append(f"min(file_row_number, {MAX_ROWS_SHOWN}) FILTER (WHERE {pred})")
-                aggs.append(f"arg_min(CAST({shown} AS VARCHAR), file_row_number) FILTER (WHERE {pred})")
+            # Pass 1 counts every rule in one scan (cheap: ~0.1 s per 2M rows). Only rules that
+            # fail get pass 2, which fetches their first rows; list-valued aggregates over all
+            # rules in pass 1 would cost ~50x more on the (usual) valid drop.
+            view = self.view(t.name)
+            counts_sql = ", ".join(f"count_if(coalesce({pred}, false))" for _, _, _, pred, _ in checks)
             try:
-                result = self.con.execute(f"SELECT {', '.join(aggs)} FROM {self.view(t.name)}").fetchall()[0]
+                counts = self.con.execute(f"SELECT {counts_sql} FROM {view}").fetchall()[0]
+                for (col, rule, code, pred, shown), count in zip(checks, counts):
+                    if not count:
+                        continue
+                    first = self.con.execute(
+                        f"SELECT file_row_number, CAST({shown} AS VARCHAR) FROM {view} "
+                        f"WHERE coalesce({pred}, false) ORDER BY file_row_number LIMIT {MAX_ROWS_SHOWN}").fetchall()
+                    self.add(Problem(t.file, col.name if col else None, rule, code,
+                                     tuple(int(r[0]) for r in first), int(count),
+                                     None if code == "null" or not first else first[0][1]))
             except duckdb.Error as exc:
                 self._unreadable(t.file, exc)
                 return
-            for i, (col, rule, code, _, _) in enumerate(checks):
-                count, rows, example = result[3 * i: 3 * i + 3]
-                if count:
-                    self.add(Problem(t.file, col.name if col else None, rule, code,
-                                     tuple(int(r) for r in rows or ()), int(count),
-                                     None if code == "null" else example))
         keys = [(col.name,) for col in t.columns if col.unique] + ([t.key] if t.key else [])
         for key in keys:
             if set(key) <= ok:
