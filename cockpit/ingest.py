@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 import time
 import traceback
@@ -36,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cockpit.contract import CONTRACTS, LOGICAL_TYPES, REQUESTS, SQL_TYPES, TableContract
-from cockpit.store import Store, link_or_copy
+from cockpit.store import Store, StoreError, link_or_copy
 from cockpit.validate import Problem, read_manifest, scan_drop, validate_drop
 
 Log = Callable[[str], None]
@@ -99,7 +100,10 @@ def write_core_table(t: TableContract, src: Path, dst: Path) -> int:
             fields.append(f)
         meta = {}
         if t.geo and src_schema.metadata and b"geo" in src_schema.metadata:
-            meta[b"geo"] = src_schema.metadata[b"geo"]
+            geo = json.loads(src_schema.metadata[b"geo"])
+            for col in geo.get("columns", {}).values():
+                col.pop("covering", None)  # its bbox column is not stored (see validate)
+            meta[b"geo"] = json.dumps(geo).encode()
         schema = pa.schema(fields, metadata=meta or None)
         rows = 0
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -332,8 +336,12 @@ def _reject(st: Store, folder: Path, problems: list[Problem], live: Path | None,
 
 
 def cli_ingest(folder: Path, store: Path) -> int:
-    """`cockpit ingest FOLDER`: 0 when published, 1 when rejected."""
-    return 0 if ingest(folder, store).ok else 1
+    """`cockpit ingest FOLDER`: 0 when published, 1 when rejected (or the store is unusable)."""
+    try:
+        return 0 if ingest(folder, store).ok else 1
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def bootstrap_demo(store: Path, requests: int) -> int:

@@ -15,9 +15,9 @@ writing CURRENT.tmp, fsyncing it, `os.replace` onto CURRENT and fsyncing the sto
 A crash at any point leaves CURRENT naming either the old or the new complete snapshot.
 
 Snapshot ids are `NNNNN_YYYY-MM-DD` (sequence number, then as_of) so they sort by publication.
-CURRENT only ever moves forward, so a snapshot with a higher sequence number than the live one
-can only be the leftover of an interrupted publication; `clean()` removes those (it runs at the
-start of each ingest, under the store lock).
+A run killed between the rename and the pointer swap leaves a snapshot that was never live; its
+staging run still holds a PUBLISHING marker naming it, and `clean()` (at the start of the next
+ingest, under the store lock) removes both. Published snapshots are never removed.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pathlib import Path
 from cockpit.contract import CORE_TABLES
 
 SNAPSHOT_ID = re.compile(r"^(\d{5})_(\d{4}-\d{2}-\d{2})$")
+PUBLISHING_MARKER = "PUBLISHING"  # in a staging run: the id it is publishing (see Store.clean)
 PAUSE_ENV = "COCKPIT_TEST_PAUSE_AT"
 # The publication steps a test may pause at (COCKPIT_TEST_PAUSE_AT=<step>) to kill the process there.
 PAUSE_STEPS = ("after-staging-written", "after-snapshot-rename", "after-pointer-tmp-written",
@@ -191,32 +192,31 @@ class Store:
     def clean(self) -> list[str]:
         """Remove leftovers of interrupted ingests; call under `lock()`. Returns what was removed.
 
-        Removes half-built staging dirs, a stray CURRENT.tmp, and snapshots newer than the live
-        one (renamed into snapshots/ but never made live). Older snapshots always stay.
+        Removes half-built staging runs and a stray CURRENT.tmp. A run that was killed between
+        renaming its snapshot into snapshots/ and moving CURRENT still holds its PUBLISHING
+        marker; the snapshot it names was never live, so it is removed too. Snapshots without
+        such a marker are never touched (even newer ones, e.g. after a manual roll-back of CURRENT).
         """
         removed: list[str] = []
+        live = self.live_id()
         if self.staging_root.is_dir():
-            for path in self.staging_root.iterdir():
-                if path.name == ".lock":
+            for run in sorted(self.staging_root.iterdir()):
+                if run.name == ".lock":
                     continue
-                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-                removed.append(f"staging/{path.name}")
+                marker = run / PUBLISHING_MARKER
+                if marker.is_file():
+                    sid = marker.read_text(encoding="utf-8").strip()
+                    if SNAPSHOT_ID.match(sid) and sid != live and self.snapshot_dir(sid).is_dir():
+                        # Move it out of snapshots/ first (atomic), so nobody lists a half-deleted one.
+                        os.rename(self.snapshot_dir(sid), run / f"unpublished-{sid}")
+                        fsync_path(self.snapshots_dir)
+                        removed.append(f"snapshots/{sid}")
+                shutil.rmtree(run, ignore_errors=True) if run.is_dir() else run.unlink(missing_ok=True)
+                removed.append(f"staging/{run.name}")
         tmp = self.root / "CURRENT.tmp"
         if tmp.exists():
             tmp.unlink()
             removed.append("CURRENT.tmp")
-        live = self.live_id()
-        live_seq = int(live[:5]) if live else 0
-        if self.snapshots_dir.is_dir():
-            for path in sorted(self.snapshots_dir.iterdir()):
-                m = SNAPSHOT_ID.match(path.name)
-                if m and int(m.group(1)) > live_seq:
-                    # Move it out of snapshots/ first (atomic) so no reader can list a half-deleted one.
-                    self.staging_root.mkdir(parents=True, exist_ok=True)
-                    doomed = self.staging_root / f"unpublished-{path.name}"
-                    os.rename(path, doomed)
-                    shutil.rmtree(doomed, ignore_errors=True)
-                    removed.append(f"snapshots/{path.name}")
         return removed
 
     def new_staging(self) -> Path:
@@ -248,6 +248,9 @@ class Store:
         Call under `lock()`.
         """
         staging_dir = Path(staging_dir)
+        run = staging_dir.parent
+        if run.parent.resolve() != self.staging_root.resolve():
+            raise ValueError(f"{staging_dir} was not made by new_staging() of this store")
         snapshot_id = self.next_id(manifest["as_of"])
         full = {
             "id": snapshot_id,
@@ -262,22 +265,35 @@ class Store:
         fsync_tree(staging_dir)
         pause_point("after-staging-written")
 
+        # The marker tells a later clean() which snapshot this run was about to make live, so
+        # a crash between the rename and the pointer swap leaves nothing it cannot identify.
+        marker = run / PUBLISHING_MARKER
+        marker.write_text(snapshot_id + "\n", encoding="utf-8")
+        fsync_path(marker)
+        fsync_path(run)
+
         self.snapshots_dir.mkdir(parents=True, exist_ok=True)
         target = self.snapshot_dir(snapshot_id)
         os.rename(staging_dir, target)  # same file system: atomic
         fsync_path(self.snapshots_dir)
-        fsync_path(staging_dir.parent)
+        fsync_path(run)
         pause_point("after-snapshot-rename")
 
         tmp = self.root / "CURRENT.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(snapshot_id + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        pause_point("after-pointer-tmp-written")
-
-        os.replace(tmp, self.current_file)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(snapshot_id + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            pause_point("after-pointer-tmp-written")
+            os.replace(tmp, self.current_file)
+        except BaseException:
+            # Not live: take the snapshot back out of snapshots/ (the run is removed by the caller).
+            tmp.unlink(missing_ok=True)
+            os.rename(target, run / f"unpublished-{snapshot_id}")
+            raise
         fsync_path(self.root)
+        marker.unlink()
         pause_point("after-pointer-replaced")
         return snapshot_id
 

@@ -287,7 +287,8 @@ class _Validator:
         except Exception as exc:  # pyarrow raises several kinds for a broken footer
             self.add(Problem(t.file, None, f"unreadable parquet: {str(exc).splitlines()[0][:300]}", "unreadable"))
             return
-        names = [n for n in schema.names if not PANDAS_INDEX.match(n)]
+        ignored = geo_covering_columns(schema) if t.geo else set()
+        names = [n for n in schema.names if not PANDAS_INDEX.match(n) and n not in ignored]
         present: set[str] = set()
         usable: set[str] = set()
         for name in sorted({n for n in names if names.count(n) > 1}):
@@ -600,6 +601,17 @@ class _Validator:
         except Exception as exc:
             self.add(Problem(path.name, None, f"unreadable parquet: {str(exc).splitlines()[0][:300]}",
                              "unreadable"))
+
+
+def geo_covering_columns(schema: pa.Schema) -> set[str]:
+    """Columns a GeoParquet 1.1 'covering' (e.g. the bbox column of `write_covering_bbox=True`)
+    names: derived from the geometry, so they are ignored by the checks and not stored."""
+    try:
+        geo = json.loads((schema.metadata or {})[b"geo"])
+        covering = geo["columns"]["geometry"].get("covering") or {}
+        return {path[0] for spec in covering.values() for path in spec.values() if path}
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError):
+        return set()
 
 
 def _crs_name(crs) -> str:

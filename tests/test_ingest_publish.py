@@ -243,3 +243,40 @@ def test_bootstrap_ingests_the_demo_drop(tmp_path: Path, monkeypatch):
     assert bootstrap_demo(store, requests=7) == 0
     assert calls == {"out": tmp_path / "data" / "demo-drop", "requests": 7, "seed": 2026, "as_of": "2026-11-25"}
     assert Store(store).live_id() == "00001_2026-11-25"
+
+
+def test_geopandas_extras_are_accepted(tmp_path: Path):
+    """A covering bbox column (GeoParquet 1.1) and a pandas index are derived data: ignored, not stored."""
+    g = drops.regions().set_index("region_code", drop=False)
+    g.index.name = "code_index"
+    g["name_en"] = ["Zhejiang", "Hangzhou", "Shangcheng", "Xihu", "Qingbo", "Hubin", "Beishan", "Xixi"]
+    folder = drops.write_drop(tmp_path / "drop", regions=None)
+    g.to_parquet(folder / "regions.parquet", write_covering_bbox=True, index=False)
+    assert "bbox" in pq.read_schema(folder / "regions.parquet").names
+    store = tmp_path / "store"
+    sid = _ingest_ok(folder, store)
+    path = Store(store).snapshot_dir(sid) / "tables" / "regions.parquet"
+    assert pq.read_schema(path).names == ["region_code", "name", "level", "parent_code", "geometry", "name_en",
+                                          "synthetic"]
+    back = gpd.read_parquet(path)
+    assert back.crs.to_epsg() == 4326 and back["name_en"].tolist()[1] == "Hangzhou"
+
+
+def test_broken_pointer_stops_ingest(tmp_path: Path, capsys):
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "CURRENT").write_text("not-an-id\n")
+    assert cli_ingest(drops.write_drop(tmp_path / "drop"), store) == 1
+    assert "does not hold a snapshot id" in capsys.readouterr().err
+    assert (store / "CURRENT").read_text() == "not-an-id\n"
+
+
+def test_pandas_index_column_is_ignored(tmp_path: Path):
+    df = drops.departments().to_pandas()
+    df.index = [10, 11, 12]  # not a RangeIndex: pandas writes it as __index_level_0__
+    folder = drops.write_drop(tmp_path / "drop", departments=None)
+    df.to_parquet(folder / "departments.parquet")
+    assert "__index_level_0__" in pq.read_schema(folder / "departments.parquet").names
+    sid = _ingest_ok(folder, tmp_path / "store")
+    path = Store(tmp_path / "store").snapshot_dir(sid) / "tables" / "departments.parquet"
+    assert pq.read_schema(path).names == ["dept_code", "name", "region_code"]

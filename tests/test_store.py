@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from cockpit.store import Store, StoreError, cli_snapshots
+from cockpit.store import PUBLISHING_MARKER, Store, StoreError, cli_snapshots
 
 
 def _staged(st: Store, rows: int = 1) -> Path:
@@ -72,12 +73,15 @@ def test_clean_removes_leftovers_but_keeps_published_snapshots(tmp_path: Path):
     st = Store(tmp_path)
     a = _publish(st, "2026-11-24")
     b = _publish(st, "2026-11-25")
-    # leftovers of interrupted runs: a staging dir, a pointer temp file, an unpublished snapshot
-    _staged(st)
-    (tmp_path / "CURRENT.tmp").write_text("00003_2026-11-26\n")
+    # leftovers of a run killed after renaming its snapshot but before moving CURRENT
+    run = _staged(st).parent
     orphan = tmp_path / "snapshots" / "00003_2026-11-26"
-    orphan.mkdir()
+    os.rename(run / "snapshot", orphan)
     (orphan / "manifest.json").write_text(json.dumps({"id": orphan.name, "as_of": "2026-11-26", "tables": {}}))
+    (run / PUBLISHING_MARKER).write_text("00003_2026-11-26\n")
+    (tmp_path / "CURRENT.tmp").write_text("00003_2026-11-26\n")
+    _staged(st)  # and a half-built run
+    assert [s.id for s in st.list_snapshots()] == [a, b, "00003_2026-11-26"]
     with st.lock():
         removed = st.clean()
     assert "CURRENT.tmp" in removed and "snapshots/00003_2026-11-26" in removed
@@ -85,6 +89,26 @@ def test_clean_removes_leftovers_but_keeps_published_snapshots(tmp_path: Path):
     assert [p.name for p in (tmp_path / "staging").iterdir()] == [".lock"]
     assert st.live_id() == b
     assert st.next_id("2026-11-26") == "00003_2026-11-26"
+
+
+def test_clean_never_removes_a_snapshot_without_marker(tmp_path: Path):
+    """E.g. an operator rolled CURRENT back by hand: the newer snapshot stays."""
+    st = Store(tmp_path)
+    a = _publish(st, "2026-11-24")
+    b = _publish(st, "2026-11-25")
+    (tmp_path / "CURRENT").write_text(a + "\n")
+    with st.lock():
+        st.clean()
+    assert [s.id for s in st.list_snapshots()] == [a, b]
+    assert st.next_id("2026-11-26") == "00003_2026-11-26"
+
+
+def test_publish_only_takes_staging_runs(tmp_path: Path):
+    st = Store(tmp_path / "store")
+    elsewhere = tmp_path / "x" / "snapshot"
+    elsewhere.mkdir(parents=True)
+    with pytest.raises(ValueError):
+        st.publish(elsewhere, {"as_of": "2026-11-25", "tables": {}})
 
 
 def test_rejection_reports_are_kept(tmp_path: Path):
