@@ -531,7 +531,8 @@ def render_contract_markdown() -> str:
     w("A column of the arrow `null` type (all values null) is accepted for any non-geometry column. "
       "Columns not listed in the contract are rejected (a misspelt optional column would otherwise be "
       "silently dropped); put additional data in an extra table. Pandas index columns"
-      " (`__index_level_0__` …) are ignored. Floats must be finite (no NaN or infinity).")
+      " (`__index_level_0__` …) and the bbox column of a GeoParquet covering are ignored and not stored."
+      " Floats must be finite (no NaN or infinity).")
     w("")
     w("## Rules that apply to every file")
     w("")

@@ -204,10 +204,10 @@ class _Validator:
         self.con = con
         self.problems: list[Problem] = []
         self.files = DropFiles()
-        # Per core table in the drop: columns present and columns usable (present with a good type).
-        self.present: dict[str, set[str]] = {}
+        # Per core table in the drop: the columns usable by checks (present, with a good type).
         self.usable: dict[str, set[str]] = {}
-        self.readable: set[str] = set()
+        self.readable: set[str] = set()  # core tables whose data could be read so far
+        self.failed: set[str] = set()  # files already reported as unreadable
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -245,9 +245,13 @@ class _Validator:
         return int(count or 0), tuple(int(r) for r in (rows or ())), example
 
     def _unreadable(self, file: str, exc: Exception) -> None:
-        table = file[: -len(".parquet")]
-        if table in self.readable:
-            self.readable.discard(table)
+        """A query on a file failed: report it once and stop checking that file.
+
+        Any failure counts (fail closed): a check that cannot run must not let a drop through.
+        """
+        self.readable.discard(file[: -len(".parquet")])
+        if file not in self.failed:
+            self.failed.add(file)
             msg = str(exc).strip().splitlines()[0][:300]
             self.add(Problem(file, None, f"unreadable parquet data: {msg}", "unreadable"))
 
@@ -289,7 +293,6 @@ class _Validator:
             return
         ignored = geo_covering_columns(schema) if t.geo else set()
         names = [n for n in schema.names if not PANDAS_INDEX.match(n) and n not in ignored]
-        present: set[str] = set()
         usable: set[str] = set()
         for name in sorted({n for n in names if names.count(n) > 1}):
             self.add(Problem(t.file, name, "column appears more than once", "duplicate_column"))
@@ -304,7 +307,6 @@ class _Validator:
                     self.add(Problem(t.file, col.name, f"required column is missing ({col.type})",
                                      "missing_column"))
                 continue
-            present.add(col.name)
             typ = schema.field(col.name).type if names.count(col.name) == 1 else None
             if typ is None:
                 continue
@@ -318,11 +320,13 @@ class _Validator:
                                  + (f"; {hint}" if hint else ""), "type"))
         if t.geo:
             self.check_geo_metadata(t, schema)
-        self.present[t.name] = present
         self.usable[t.name] = usable
         self.readable.add(t.name)
-        self.con.execute(f"CREATE OR REPLACE VIEW {self.view(t.name)} AS "
-                         f"SELECT * FROM read_parquet({_q(path)}, file_row_number = true)")
+        try:
+            self.con.execute(f"CREATE OR REPLACE VIEW {self.view(t.name)} AS "
+                             f"SELECT * FROM read_parquet({_q(path)}, file_row_number = true)")
+        except duckdb.Error as exc:
+            self._unreadable(t.file, exc)
 
     def check_geo_metadata(self, t: TableContract, schema: pa.Schema) -> None:
         meta = (schema.metadata or {}).get(b"geo")
