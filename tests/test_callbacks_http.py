@@ -1,0 +1,101 @@
+"""Callbacks are an open HTTP endpoint: any client can POST anything. These tests post crafted
+payloads to the real Dash dispatcher and check the server validates, scopes and never leaks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+GRAPH_KEY = ('..{"panel":["MATCH"],"type":"graph"}.figure...{"panel":["MATCH"],"type":"figkey"}.data...'
+             '{"out":"figure","panel":["MATCH"],"type":"stamp"}.children...'
+             '{"out":"figure","panel":["MATCH"],"type":"error"}.children...'
+             '{"out":"figure","panel":["MATCH"],"type":"sqlmeta"}.children..')
+
+
+@pytest.fixture()
+def client_for(demo_store, use_store, tmp_path):
+    """A Flask test client of a freshly built app, optionally bound to a jurisdiction."""
+
+    def _make(**env):
+        use_store(demo_store, COCKPIT_CACHE_TYPE="NullCache", **env)
+        from cockpit import db as dbmod
+        dbmod._db = None  # a new Database for the store of this test
+        from cockpit.web.app import create_app
+        return create_app().server.test_client()
+
+    return _make
+
+
+def graph_call(client, panel, search, figkey=None, pathname="/"):
+    gid = {"type": "graph", "panel": panel}
+    body = {
+        "output": GRAPH_KEY,
+        "outputs": [{"id": {**gid, **x}, "property": p} for x, p in [
+            ({}, "figure"), ({"type": "figkey"}, "data"), ({"type": "stamp", "out": "figure"}, "children"),
+            ({"type": "error", "out": "figure"}, "children"), ({"type": "sqlmeta", "out": "figure"}, "children")]],
+        "inputs": [{"id": "url", "property": "search", "value": search},
+                   {"id": gid, "property": "id", "value": gid}],
+        "state": [{"id": {"type": "figkey", "panel": panel}, "property": "data", "value": figkey},
+                  {"id": "url", "property": "pathname", "value": pathname}],
+        "changedPropIds": ["url.search"],
+    }
+    resp = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    return resp
+
+
+def _kpi_value(resp) -> float:
+    assert resp.status_code == 200, resp.data[:500]
+    payload = resp.get_json()["response"]
+    fig = next(v for k, v in payload.items() if k.startswith('{"panel"') and "figure" in v)["figure"]
+    return fig["data"][0]["value"]
+
+
+def test_unknown_panel_gets_an_error_card_not_a_500(client_for):
+    client = client_for()
+    resp = graph_call(client, "../../etc/passwd", "")
+    assert resp.status_code == 200
+    text = json.dumps(resp.get_json(), ensure_ascii=False)
+    assert "面板暂时无法显示" in text
+    assert "Traceback" not in text and "/etc/passwd" not in text.replace("../../etc/passwd", "")
+
+
+def test_region_outside_the_jurisdiction_is_not_served(client_for):
+    client = client_for(COCKPIT_JURISDICTION="330100")  # Hangzhou
+    own = _kpi_value(graph_call(client, "kpi_requests", ""))
+    other_city = _kpi_value(graph_call(client, "kpi_requests", "?region=330200"))  # Ningbo
+    assert other_city == own  # silently replaced by the viewer's own jurisdiction
+    county = _kpi_value(graph_call(client, "kpi_requests", "?region=330106"))  # inside Hangzhou
+    assert county < own
+
+
+def test_hostile_filter_values_are_only_values(client_for):
+    client = client_for()
+    everything = _kpi_value(graph_call(client, "kpi_requests", ""))
+    assert everything > 0
+    injected = _kpi_value(graph_call(client, "kpi_requests", "?f_category=x%27%20or%201%3D1%20--"))
+    assert injected == 0
+
+
+@pytest.mark.parametrize("search", [None, 42, ["?region=1"], {"a": 1}, "?" + "a=b&" * 2000, "?region=%00"])
+def test_malformed_search_values_fall_back_to_defaults(client_for, search):
+    client = client_for()
+    resp = graph_call(client, "kpi_requests", search)
+    assert resp.status_code == 200
+    assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_map_sends_geometry_once_then_only_values(client_for):
+    client = client_for()
+    first = graph_call(client, "map_requests", "")
+    payload = first.get_json()["response"]
+    key = payload['{"panel":"map_requests","type":"figkey"}']["data"]
+    fig = payload['{"panel":"map_requests","type":"graph"}']["figure"]
+    assert len(fig["data"][1]["geojson"]["features"]) == 11  # the 11 cities of Zhejiang
+    # Same level again (another period): the server answers with a Patch of the values only.
+    second = graph_call(client, "map_requests", "?period=2026-10", figkey=key)
+    assert second.status_code == 200
+    assert len(second.data) < len(first.data) / 20
+    patch = second.get_json()["response"]['{"panel":"map_requests","type":"graph"}']["figure"]
+    assert patch.get("__dash_patch_update") == "__dash_patch_update"
+    assert "geojson" not in json.dumps(patch)
