@@ -15,7 +15,7 @@ Regenerate the docs after changing this module:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 

@@ -7,7 +7,6 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
