@@ -52,16 +52,17 @@ class PanelSpec(BaseModel):
     """One panel: SQL + visual kind + options. `id` is the file stem."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str
-    title: Text
-    description: Text | None = None
-    kind: str
-    sql: str = Field(min_length=1)
+    id: str = Field(description="set from the file name; do not write it")
+    title: Text = Field(description="{ zh = \"…\", en = \"…\" }")
+    description: Text | None = Field(default=None, description="shown as the title's tooltip")
+    kind: str = Field(description="a visual kind (see below)")
+    sql: str = Field(min_length=1, description="one SELECT in DuckDB SQL; values only as $parameters")
     queries: dict[str, str] = Field(default_factory=dict, description="extra named queries, e.g. a sparkline")
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict, description="the kind's options (see below)")
     labels: dict[str, Text] = Field(default_factory=dict, description="display names of result columns")
-    cross_filter: CrossFilter | None = None
-    wall: WallOverride | None = None
+    cross_filter: CrossFilter | None = Field(
+        default=None, description="{ field = \"category\", column = \"category\" }: a click filters the page")
+    wall: WallOverride | None = Field(default=None, description="title and options that differ on a display wall")
 
     @field_validator("id")
     @classmethod
@@ -75,9 +76,9 @@ class Grid(BaseModel):
     """CSS-grid placement: each row a string of area names separated by spaces; '.' is empty."""
 
     model_config = ConfigDict(extra="forbid")
-    areas: list[str] = Field(min_length=1)
-    rows: list[str] | None = None
-    columns: list[str] | None = None
+    areas: list[str] = Field(min_length=1, description="rows of panel ids; a panel spans a rectangle; '.' is empty")
+    rows: list[str] | None = Field(default=None, description="CSS sizes of the rows, e.g. [\"130px\", \"1fr\"]")
+    columns: list[str] | None = Field(default=None, description="CSS sizes of the columns (default equal)")
 
     def cells(self) -> list[list[str]]:
         return [row.split() for row in self.areas]
@@ -123,13 +124,13 @@ class PageSpec(BaseModel):
     """One page: where it lives, its title, and where its panels go on the page and on walls."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str
-    title: Text
-    path: str = Field(pattern=r"^/[a-z0-9\-/]*$")
-    order: int = 100
+    id: str = Field(description="set from the file name")
+    title: Text = Field(description="{ zh = \"…\", en = \"…\" } shown in the navigation")
+    path: str = Field(pattern=r"^/[a-z0-9\-/]*$", description="URL path, e.g. \"/requests\"")
+    order: int = Field(default=100, description="position in the navigation")
     template: Literal["street"] | None = Field(
         default=None, description="'street': one page per street, chosen in the page; binds $street")
-    page: Grid
+    page: Grid = Field(description="the interactive page's grid")
     wall: dict[str, Grid] = Field(default_factory=dict, description="grids per wall shape, e.g. '16:9', '32:9'")
 
     @field_validator("wall")

@@ -99,7 +99,8 @@ def base_layout(ctx: RenderContext, **extra: Any) -> dict:
         "margin": {"l": 48, "r": 16, "t": 16, "b": 40},
         "autosize": True,
         "colorway": PALETTE,
-        "legend": {"orientation": "h", "y": -0.18},
+        # Legend entries in the order the data gives them (plotly reverses stacked bars otherwise).
+        "legend": {"orientation": "h", "y": -0.18, "traceorder": "normal"},
         "hoverlabel": {"font": {"family": "Noto Sans CJK SC, sans-serif"}},
     }
     layout.update(extra)
