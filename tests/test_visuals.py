@@ -58,6 +58,8 @@ SAMPLES: dict[str, tuple[dict, pd.DataFrame]] = {
                  pd.DataFrame({"n": [1234], "rate": [0.873]})),
     "gauge": ({"value": "done", "max": "total", "label": "list", "mode": "progress"},
               pd.DataFrame({"list": ["需求", "场景", "改革"], "done": [3, NAN, 9], "total": [10, 5, 0]})),
+    "whatif": ({"rows": 5}, pd.DataFrame({"indicator": ["close", "sat"], "name": ["办结率", "满意率"],
+                                          "weight": [0.2, NAN]})),
 }
 
 CONTEXTS = {
@@ -415,3 +417,25 @@ def test_markdown_no_value_adds_markup(value):
     # can never bring a tag of its own
     tags = lambda h: Counter(re.findall(r"</?[a-z0-9]+", h))  # noqa: E731
     assert not tags(filled) - tags(plain)
+
+
+def test_whatif_renders_one_slider_per_indicator_at_its_published_weight():
+    _, df = SAMPLES["whatif"]
+    out = render("whatif", {"rows": 5}, df)
+    sliders = []
+
+    def walk(node):
+        if hasattr(node, "to_plotly_json"):
+            node = node.to_plotly_json()
+        if isinstance(node, dict):
+            if node.get("type") == "Slider":
+                sliders.append(node["props"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+
+    walk(out)
+    assert [s["id"]["ind"] for s in sliders] == ["close", "sat"]
+    assert [s["value"] for s in sliders] == [0.2, 0.0]  # a missing weight starts at 0
