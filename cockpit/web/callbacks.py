@@ -118,7 +118,11 @@ def register_callbacks(app: Dash, views: Views) -> None:
         if page is None:
             return shell.not_found(catalog, lang, demo, t("not_found", lang))
         outputs = {pid: get_visual(catalog.panels[pid].spec.kind).output for pid in page.page.names()}
-        return shell.page_view(catalog, page, lang, demo, outputs)
+        view = shell.page_view(catalog, page, lang, demo, outputs)
+        if views.holder.errors:
+            # Dev mode: an edit broke a declaration; the last good version keeps serving.
+            view.children.insert(1, shell.spec_errors_banner(views.holder.errors))
+        return view
 
     # Controls live in the page that a callback renders, so they are matched with ALL: before a
     # page exists the lists are empty instead of being a missing-component error.

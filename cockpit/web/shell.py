@@ -158,3 +158,11 @@ def street_options(res: Resolved, lang: str) -> list[dict]:
         parent = res.regions.get(street.parent)
         options.append({"label": f"{parent.label(lang) if parent else ''} · {street.label(lang)}", "value": code})
     return options
+
+
+def spec_errors_banner(errors) -> html.Div:
+    """Dev mode only: what `cockpit check` would say about the files just edited."""
+    return html.Div(className="spec-errors", children=[
+        html.B("声明文件有误，仍在使用上一版 / declarations have errors, the last good version is served:"),
+        html.Ul([html.Li(str(e)) for e in errors[:20]]),
+    ])
