@@ -48,3 +48,7 @@ check: install
 
 clean:
 	rm -rf $(VENV) data/store data/cache data/demo-drop test-artifacts
+
+## make bench: print speed and memory figures (ratios against baselines from the same run)
+bench: install-test
+	@$(PY) bench/bench_cockpit.py
