@@ -79,10 +79,29 @@ def _add_months(d: date, months: int) -> date:
     return date(y, m + 1, 1)
 
 
-def available_periods(as_of: date) -> list[str]:
-    """Months a viewer may choose, newest first."""
+def available_periods(as_of: date, earliest: date | None = None) -> list[str]:
+    """Months a viewer may choose, newest first: back to the earliest month with data (at most
+    MONTHS_BACK months)."""
     start = _month_start(as_of)
-    return [_add_months(start, -i).strftime("%Y-%m") for i in range(MONTHS_BACK)]
+    months = [_add_months(start, -i) for i in range(MONTHS_BACK)]
+    if earliest is not None:
+        months = [m for m in months if m >= _month_start(earliest)] or [start]
+    return [m.strftime("%Y-%m") for m in months]
+
+
+def earliest_data(db: Database, snapshot: str) -> date | None:
+    """First day with requests or street metrics in a snapshot (memoised: snapshots never change)."""
+    key = ("earliest", snapshot)
+    if key not in db.memo:
+        info = db.attach(snapshot)
+        cur = db.cursor()
+        cur.execute(f'USE "{info.schema}"')
+        sources = [f"SELECT min(CAST({col} AS DATE)) AS d FROM {view}"
+                   for view, col in (("requests_daily", "day"), ("street_metrics", "period"))
+                   if view in db.tables(snapshot)]
+        value = cur.execute(f"SELECT min(d) FROM ({' UNION ALL '.join(sources)})").fetchone()[0] if sources else None
+        db.memo[key] = value
+    return db.memo[key]
 
 
 def jurisdiction_root(index: RegionIndex, configured: str | None) -> str:
@@ -102,6 +121,7 @@ class Resolved:
     state: FilterState
     root: str
     regions: RegionIndex
+    periods: list[str]  # the months offered, newest first
 
 
 def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_page: bool = False) -> Resolved:
@@ -121,7 +141,7 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_p
         # Street pages always show a street: the selected region's own, else its first one.
         under = index.streets_under(region)
         street = under[0] if under else None
-    periods = available_periods(info.as_of)
+    periods = available_periods(info.as_of, earliest_data(db, snap))
     period = state.period if state.period in periods else periods[0]
     start = date.fromisoformat(period + "-01")
     # A period never reaches past the snapshot's as_of; the comparison covers the same span of days.
@@ -139,4 +159,4 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_p
     clean = state.with_(region=None if region == root else region, snap=None if snap == live else snap,
                         period=None if period == periods[0] else period,
                         street=state.street if state.street == street else None)
-    return Resolved(ctx=ctx, state=clean, root=root, regions=index)
+    return Resolved(ctx=ctx, state=clean, root=root, regions=index, periods=periods)

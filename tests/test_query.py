@@ -143,3 +143,11 @@ def test_named_relations_run_scoped(db):
     assert everything == 127
     county = run_sql("select count(*) as n from app_visibility", ctx_for(db, region="330106")).n[0]
     assert county < everything
+
+
+def test_periods_offered_stop_at_the_first_month_with_data(db):
+    res = resolve(FilterState(), db, None)
+    assert res.periods[0] == "2026-11"
+    # The demo's requests start in late 2024: nothing older than that is offered.
+    assert res.periods[-1] >= "2024-11" and len(res.periods) <= 36
+    assert resolve(FilterState(period=res.periods[-1]), db, None).state.period == res.periods[-1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from cockpit.filters import FilterState, Resolved, available_periods
+from cockpit.filters import FilterState, Resolved
 from cockpit.specs.loader import Catalog, Panel
 from cockpit.specs.models import Grid, PageSpec
 from cockpit.web.i18n import t
@@ -147,7 +147,7 @@ def chips(state: FilterState, lang: str) -> list:
 
 
 def period_options(res: Resolved) -> list[dict]:
-    return [{"label": p, "value": p} for p in available_periods(res.ctx.as_of)]
+    return [{"label": p, "value": p} for p in res.periods]
 
 
 def street_options(res: Resolved, lang: str) -> list[dict]:
