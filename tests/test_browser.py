@@ -417,11 +417,6 @@ def controls_state(pg) -> dict:
             "href": pg.locator("a.nav-link").nth(1).get_attribute("href")}
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="product bug: when the language changes in the callback chain that rewrote the URL (the language "
-           "button, or opening a non-canonical URL with lang=en), sync_state never runs for the re-rendered "
-           "page: breadcrumb and period/compare/snapshot dropdowns stay empty, nav links lose the query")
 def test_language_toggle_keeps_controls(server, page, regions):
     open_page(page, server.url + "/?region=330100&period=2026-09")
     zh = controls_state(page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
-from cockpit.visuals.base import PALETTE, Format, Options, RenderContext, Visual, base_layout
+from cockpit.visuals.base import PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure
 
 
 class BarOptions(Options):
@@ -31,6 +31,11 @@ def _num(values, scale: float = 1.0) -> list:
 
 
 def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
+    missing = sorted(_columns(o) - set(df.columns))
+    if missing:
+        raise KeyError(f"bar: the result has no column {', '.join(missing)}")
+    if df.empty:
+        return empty_figure(ctx)
     colours = o.colors or PALETTE
     traces = []
     if o.series:
@@ -51,10 +56,13 @@ def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
             trace.update(x=cats, y=vals)
         data.append(trace)
     cat_axis = {"type": "category", "automargin": True}
-    val_axis = {"tickformat": o.format.d3, "ticksuffix": o.format.suffix, "gridcolor": "rgba(128,128,128,0.2)",
+    val_axis = {"tickformat": o.format.axis, "ticksuffix": o.format.suffix, "gridcolor": "rgba(128,128,128,0.2)",
                 "automargin": True}
     if o.horizontal:
         cat_axis["autorange"] = "reversed"
+    if df[o.x].nunique() <= 24:
+        # Every category labelled (plotly skips some when it guesses they would collide).
+        cat_axis.update(tickmode="linear", dtick=1)
     layout = base_layout(ctx, barmode="stack" if o.stacked else "group", showlegend=len(data) > 1,
                          xaxis=val_axis if o.horizontal else cat_axis,
                          yaxis=cat_axis if o.horizontal else val_axis)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
@@ -24,6 +26,12 @@ class Format(BaseModel):
     d3: str = ",.0f"
     suffix: str = ""
     scale: float = 1.0
+
+    @property
+    def axis(self) -> str:
+        """The format for axis ticks and colour bars: without forced decimals, so automatic
+        half-step ticks read 0.5, 1, 1.5 instead of repeating rounded labels (0, 1, 1, 2)."""
+        return re.sub(r"\.0([f%])", r"~\1", self.d3)
 
     def apply(self, value: Any) -> str:
         if value is None or (isinstance(value, float) and value != value):

@@ -58,7 +58,7 @@ def render(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
         "hovertemplate": "%{text}<extra></extra>", "colorscale": [list(step) for step in get_colorscale(o.colorscale)], "reversescale": o.reverse,
         "marker": {"line": {"color": line_colour, "width": 0.8}},
         "showscale": o.legend,
-        "colorbar": {"thickness": 10, "len": 0.6, "tickformat": o.format.d3, "ticksuffix": o.format.suffix,
+        "colorbar": {"thickness": 10, "len": 0.6, "tickformat": o.format.axis, "ticksuffix": o.format.suffix,
                      "x": 0.98, "outlinewidth": 0},
     }
     values_known = [z for z in v["z"] if z is not None]

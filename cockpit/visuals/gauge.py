@@ -58,7 +58,7 @@ def _dial(df: pd.DataFrame, o: GaugeOptions, ctx: RenderContext) -> dict:
     target = _pick(df, o.target, 0)
     bar_colour = threshold_color(value, o.thresholds, o.color)
     gauge = {"shape": "bullet" if o.mode == "bullet" else "angular",
-             "axis": {"range": [0, top], "tickformat": o.format.d3, "ticksuffix": o.format.suffix},
+             "axis": {"range": [0, top], "tickformat": o.format.axis, "ticksuffix": o.format.suffix},
              "bar": {"color": bar_colour, "thickness": 0.6 if o.mode == "bullet" else 0.75},
              "bgcolor": "rgba(128,128,128,0.12)", "borderwidth": 0,
              "steps": _steps(o, top)}

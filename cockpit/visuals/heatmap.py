@@ -97,7 +97,7 @@ def render(df: pd.DataFrame, o: HeatmapOptions, ctx: RenderContext) -> dict:
     trace = {
         "type": "heatmap", "x": x_keys, "y": y_keys, "z": z, "colorscale": colorscale(o.colorscale),
         "reversescale": o.reverse, "xgap": 1, "ygap": 1, "hoverongaps": False, "showscale": o.colorbar,
-        "colorbar": {"tickformat": o.format.d3, "ticksuffix": o.format.suffix, "thickness": 12,
+        "colorbar": {"tickformat": o.format.axis, "ticksuffix": o.format.suffix, "thickness": 12,
                      "outlinewidth": 0},
         "hovertemplate": f"{ctx.label(o.y)}: %{{y}}<br>{ctx.label(o.x)}: %{{x}}<br>"
                          f"{ctx.label(o.value)}: {fmt}<extra></extra>",

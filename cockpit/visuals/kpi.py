@@ -27,7 +27,8 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
     value = None if df.empty else df[o.value].iloc[0]
     value = None if pd.isna(value) else float(value) * o.format.scale
     ref = None
-    if o.compare and not df.empty and not pd.isna(df[o.compare].iloc[0]):
+    # No value, no change: a missing figure must not read as a fall to zero.
+    if value is not None and o.compare and not df.empty and not pd.isna(df[o.compare].iloc[0]):
         ref = float(df[o.compare].iloc[0]) * o.format.scale
     suffix = o.format.suffix
     if o.of and not df.empty and not pd.isna(df[o.of].iloc[0]):

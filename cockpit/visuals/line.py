@@ -20,6 +20,7 @@ class LineOptions(Options):
     compare: str | None = Field(default=None, description="column of the comparison period's values, drawn "
                                                           "dashed beside the first y (or beside each series)")
     y_from_zero: bool = Field(default=True, description="start the value axis at zero")
+    y_reversed: bool = Field(default=False, description="smaller values on top (e.g. ranks, 1 = best)")
     colors: list[str] = Field(default_factory=list, description="line colours; default the cockpit palette")
 
 
@@ -102,10 +103,12 @@ def render(df: pd.DataFrame, o: LineOptions, ctx: RenderContext) -> dict:
                          "line": {"color": colour, "width": max(1, width - 1), "dash": "dash"},
                          "opacity": 0.7, "connectgaps": False,
                          "hovertemplate": f"%{{x}}: {fmt}<extra>{cmp_label}</extra>"})
-    val_axis = {"tickformat": o.format.d3, "ticksuffix": o.format.suffix, "gridcolor": "rgba(128,128,128,0.2)",
+    val_axis = {"tickformat": o.format.axis, "ticksuffix": o.format.suffix, "gridcolor": "rgba(128,128,128,0.2)",
                 "automargin": True, "zeroline": False}
     if o.y_from_zero:
         val_axis["rangemode"] = "tozero"
+    if o.y_reversed:
+        val_axis["autorange"] = "reversed"
     layout = base_layout(ctx, showlegend=len(data) > 1, hovermode="x unified",
                          xaxis={"automargin": True, "showgrid": False, **_x_axis(df[o.x])}, yaxis=val_axis)
     return {"data": data, "layout": layout}

@@ -12,6 +12,7 @@ import math
 from typing import Any, Literal
 
 import pandas as pd
+from dash import html
 from dash_ag_grid import AgGrid
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -127,6 +128,9 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
     if missing and len(df.columns):
         raise KeyError(f"ranking_table: the result has no column {', '.join(map(repr, missing))} "
                        f"(it has {', '.join(map(str, df.columns))})")
+    if df.empty:
+        # AG Grid's own no-rows overlay is clipped in an auto-height grid: say it plainly instead.
+        return html.Div(no_data_text(ctx), className="cockpit-grid-empty")
     cols = o.columns or [TableColumn(field=str(c)) for c in df.columns]
     limit = (o.wall_rows or min(o.rows, WALL_ROWS)) if ctx.wall else o.rows
     paginate = o.overflow == "paginate" and not ctx.wall and len(df) > limit
@@ -155,7 +159,10 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
         elif c.highlight:
             d["cellStyle"] = {"function": _cell_style(c, None, o.bar_color)}
         if c.width:
-            d.update(width=c.width, suppressSizeToFit=True)
+            # Fixed columns keep their width; the others share what is left (flex).
+            d.update(width=c.width, minWidth=c.width, maxWidth=c.width)
+        else:
+            d.update(flex=1, minWidth=72)
         defs.append(d)
 
     size = 18 if ctx.wall else 13
@@ -176,7 +183,7 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
     return AgGrid(
         id={"type": "grid", "panel": ctx.panel_id},
         className=f"cockpit-grid cockpit-grid--{ctx.theme}" + (" cockpit-grid--wall" if ctx.wall else ""),
-        columnDefs=defs, rowData=rows, columnSize="responsiveSizeToFit",
+        columnDefs=defs, rowData=rows,
         defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "filter": False},
         dashGridOptions=options, style={"width": "100%"},
     )

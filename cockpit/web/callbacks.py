@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -66,13 +67,32 @@ class Views:
             self._demo[snapshot] = flag
         return self._demo[snapshot]
 
+    def controls(self, res: Resolved, page) -> shell.Controls:
+        """What the bar's controls show for a resolved state."""
+        lang = res.ctx.lang
+        live = self.db.live_id()
+        return shell.Controls(
+            query=res.state.to_query(),
+            period_options=shell.period_options(res), period=res.ctx.period_start.strftime("%Y-%m"),
+            cmp=res.state.cmp,
+            snap_options=[{"label": f"{s}{' (' + t('live', lang) + ')' if s == live else ''}", "value": s}
+                          for s in reversed(self.db.snapshot_ids())],
+            snap=res.ctx.snapshot, breadcrumb=shell.breadcrumb(res, lang), chips=shell.chips(res.state, lang),
+            streets=shell.street_options(res, lang) if page is not None and page.template == "street" else [],
+            street=res.ctx.street)
+
     def render_context(self, panel: Panel, res: Resolved, wall: bool = False) -> RenderContext:
         return RenderContext(panel_id=panel.spec.id, lang=res.ctx.lang, wall=wall, labels=panel.spec.labels,
                              theme="dark" if wall else "light")
 
     def data(self, panel: Panel, res: Resolved) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-        df = results.query(panel.spec.sql, res.ctx)
-        frames = {name: results.query(sql, res.ctx) for name, sql in panel.spec.queries.items()}
+        qctx = res.ctx
+        xf = panel.spec.cross_filter
+        if xf is not None and xf.field in qctx.filters:
+            # The panel that sets a filter is not narrowed by it: it keeps every value to switch to.
+            qctx = replace(qctx, filters={k: v for k, v in qctx.filters.items() if k != xf.field})
+        df = results.query(panel.spec.sql, qctx)
+        frames = {name: results.query(sql, qctx) for name, sql in panel.spec.queries.items()}
         return df, frames
 
     def stamp(self, res: Resolved) -> str:
@@ -86,13 +106,17 @@ class Views:
 
 
 def _error_card(exc: Exception, lang: str) -> list:
-    """What a failing panel shows: a short reason, never a stack trace."""
-    if isinstance(exc, (QueryError, LookupError)):
-        reason = str(exc)
+    """What a failing panel shows: a short reason, never a stack trace. Leaders get a reference
+    to quote; the details go to the server log (and, in dev mode, on screen for the analyst)."""
+    if isinstance(exc, LookupError) and not isinstance(exc, KeyError):
+        reason = str(exc)  # our own words, e.g. no snapshot published yet
     else:
         ref = uuid.uuid4().hex[:8]
-        log.exception("panel failed (ref %s)", ref)
-        reason = f"internal error, reference {ref}"
+        if isinstance(exc, QueryError):
+            log.error("panel query failed (ref %s): %s", ref, exc)
+        else:
+            log.exception("panel failed (ref %s)", ref)
+        reason = f"{exc} (ref {ref})" if get_settings().dev else f"{t('ref', lang)} {ref}"
     return [t("panel_error", lang), ": ", reason]
 
 
@@ -109,16 +133,19 @@ def register_callbacks(app: Dash, views: Views) -> None:
     def render_page(pathname, lang, search):
         lang = lang if lang in ("zh", "en") else "zh"
         catalog = views.holder.get()
+        page = views.page_for(pathname)
         try:
-            res = views.resolve(search)
+            res = views.resolve(search, pathname)
         except LookupError:
             return shell.not_found(catalog, lang, False, t("no_data_store", lang))
         demo = views.is_demo(res.ctx.snapshot)
-        page = views.page_for(pathname)
+        # The controls are built filled in: a page re-rendered by a language switch must not
+        # wait for another callback to set them.
+        ctl = views.controls(res, page)
         if page is None:
-            return shell.not_found(catalog, lang, demo, t("not_found", lang))
+            return shell.not_found(catalog, lang, demo, t("not_found", lang), ctl)
         outputs = {pid: get_visual(catalog.panels[pid].spec.kind).output for pid in page.page.names()}
-        view = shell.page_view(catalog, page, lang, demo, outputs)
+        view = shell.page_view(catalog, page, lang, demo, outputs, ctl)
         if views.holder.errors:
             # Dev mode: an edit broke a declaration; the last good version keeps serving.
             view.children.insert(1, shell.spec_errors_banner(views.holder.errors))
@@ -156,21 +183,13 @@ def register_callbacks(app: Dash, views: Views) -> None:
         except LookupError:
             return (no_update, *([[no_update] * n_bars] * 7), [no_update] * len(nav_ids),
                     [no_update] * len(pick_ids), [no_update] * len(pick_ids))
-        query = res.state.to_query()
-        lang = res.ctx.lang
-        catalog = views.holder.get()
-        paths = {p.id: p.path for p in catalog.pages}
-        hrefs = [paths.get(_safe_id(i, "page"), "/") + query for i in nav_ids]
-        live = views.db.live_id()
-        snap_options = [{"label": f"{s}{' (' + t('live', lang) + ')' if s == live else ''}", "value": s}
-                        for s in reversed(views.db.snapshot_ids())]
-        streets = shell.street_options(res, lang) if pick_ids else []
+        c = views.controls(res, page)
         each = lambda value: [value] * n_bars  # noqa: E731 - one value per (0 or 1) rendered bar
-        return (no_update if query == (search or "") else query,
-                each(shell.period_options(res)), each(res.ctx.period_start.strftime("%Y-%m")), each(res.state.cmp),
-                each(snap_options), each(res.ctx.snapshot), each(shell.breadcrumb(res, lang)),
-                each(shell.chips(res.state, lang)), hrefs, [streets for _ in pick_ids],
-                [res.ctx.street for _ in pick_ids])
+        paths = {p.id: p.path for p in views.holder.get().pages}
+        return (no_update if c.query == (search or "") else c.query,
+                each(c.period_options), each(c.period), each(c.cmp), each(c.snap_options), each(c.snap),
+                each(c.breadcrumb), each(c.chips), [paths.get(_safe_id(i, "page"), "/") + c.query for i in nav_ids],
+                [c.streets for _ in pick_ids], [c.street for _ in pick_ids])
 
     @app.callback(
         Output({"type": "graph", "panel": MATCH}, "figure"), Output({"type": "figkey", "panel": MATCH}, "data"),
@@ -264,7 +283,7 @@ def register_callbacks(app: Dash, views: Views) -> None:
         panel = views.holder.get().panels.get(pid)
         if panel is None:
             return no_update
-        df = results.query(panel.spec.sql, res.ctx)
+        df, _ = views.data(panel, res)
         # A BOM makes spreadsheet programs read the Chinese text as UTF-8.
         return dcc.send_string("\ufeff" + df.to_csv(index=False), f"{pid}_{res.ctx.snapshot}.csv")
 

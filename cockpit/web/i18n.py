@@ -20,6 +20,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "csv": ("下载CSV", "CSV"),
     "sql": ("查看SQL", "SQL"),
     "panel_error": ("面板暂时无法显示", "This panel cannot be shown"),
+    "ref": ("请联系管理员，参考号", "please tell the administrator, reference"),
     "street": ("街道", "Street"),
     "pick_street": ("选择街道", "Choose a street"),
     "filters": ("筛选", "Filters"),

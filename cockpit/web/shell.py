@@ -5,6 +5,8 @@ breadcrumb and pickers show."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from dash import dcc, html
 
 from cockpit.filters import FilterState, Resolved
@@ -72,18 +74,37 @@ def panel_card(panel: Panel, lang: str, kind_output: str) -> html.Section:
                         children=[head, error, html.Div(body, className="panel-content"), *extra])
 
 
-def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool) -> html.Header:
-    nav = [dcc.Link(p.title.get(lang), href=p.path, id={"type": "nav", "page": p.id},
+@dataclass
+class Controls:
+    """Values of the bar's controls for one state. The page is built with them filled in, and the
+    state-sync callback sets the same values when the URL changes (one function computes both)."""
+
+    query: str = ""
+    period_options: list = field(default_factory=list)
+    period: str | None = None
+    cmp: str | None = None
+    snap_options: list = field(default_factory=list)
+    snap: str | None = None
+    breadcrumb: list = field(default_factory=list)
+    chips: list = field(default_factory=list)
+    streets: list = field(default_factory=list)
+    street: str | None = None
+
+
+def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl: Controls) -> html.Header:
+    nav = [dcc.Link(p.title.get(lang), href=p.path + ctl.query, id={"type": "nav", "page": p.id},
                     className="nav-link active" if page and p.id == page.id else "nav-link")
            for p in catalog.pages]
     controls = html.Div(className="controls", children=[
         html.Label([t("period", lang), dcc.Dropdown(id={"type": "period", "i": 0}, clearable=False, searchable=False,
-                                                     className="ctl-period")]),
+                                                     className="ctl-period", options=ctl.period_options,
+                                                     value=ctl.period)]),
         html.Label([t("compare", lang), dcc.Dropdown(
-            id={"type": "cmp", "i": 0}, clearable=False, searchable=False, className="ctl-cmp",
+            id={"type": "cmp", "i": 0}, clearable=False, searchable=False, className="ctl-cmp", value=ctl.cmp,
             options=[{"label": t(f"cmp_{k}", lang), "value": k} for k in ("prev", "yoy", "none")])]),
         html.Label([t("snapshot", lang), dcc.Dropdown(id={"type": "snap", "i": 0}, clearable=False, searchable=False,
-                                                       className="ctl-snap")]),
+                                                       className="ctl-snap", options=ctl.snap_options,
+                                                       value=ctl.snap)]),
         html.Button(t("lang_toggle", lang), id={"type": "lang-btn", "i": 0}, className="lang-btn", n_clicks=0),
     ])
     brand = html.Div(className="brand", children=[
@@ -93,31 +114,33 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool) -> h
     return html.Header(className="topbar", children=[brand, html.Nav(nav, className="nav"), controls])
 
 
-def sub_bar(page: PageSpec, lang: str) -> html.Div:
-    children = [html.Nav(id={"type": "breadcrumb", "i": 0}, className="breadcrumb"), html.Div(id={"type": "chips", "i": 0}, className="chips")]
-    if page.template == "street":
+def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
+    children = [html.Nav(ctl.breadcrumb, id={"type": "breadcrumb", "i": 0}, className="breadcrumb"),
+                html.Div(ctl.chips, id={"type": "chips", "i": 0}, className="chips")]
+    if page is not None and page.template == "street":
         children.append(html.Label(className="street-pick", children=[
             t("street", lang),
             dcc.Dropdown(id={"type": "street-pick", "i": 0}, placeholder=t("pick_street", lang),
-                         className="ctl-street", clearable=False)]))
+                         className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street)]))
     return html.Div(className="subbar", children=children)
 
 
-def page_view(catalog: Catalog, page: PageSpec, lang: str, demo: bool, outputs: dict[str, str]) -> html.Div:
+def page_view(catalog: Catalog, page: PageSpec, lang: str, demo: bool, outputs: dict[str, str],
+              ctl: Controls) -> html.Div:
     """A whole page: bars plus its panels placed on the page grid."""
     cards = [panel_card(catalog.panels[pid], lang, outputs[pid]) for pid in page.page.names()]
     return html.Div(className="app", children=[
-        top_bar(catalog, page, lang, demo),
-        sub_bar(page, lang),
+        top_bar(catalog, page, lang, demo, ctl),
+        sub_bar(page, lang, ctl),
         html.Main(cards, className="grid", style=grid_style(page.page), id=f"grid-{page.id}"),
     ])
 
 
-def not_found(catalog: Catalog, lang: str, demo: bool, message: str) -> html.Div:
+def not_found(catalog: Catalog, lang: str, demo: bool, message: str, ctl: Controls | None = None) -> html.Div:
+    ctl = ctl or Controls()
     return html.Div(className="app", children=[
-        top_bar(catalog, None, lang, demo),
-        html.Div(className="subbar", children=[html.Nav(id={"type": "breadcrumb", "i": 0}, className="breadcrumb"),
-                                               html.Div(id={"type": "chips", "i": 0}, className="chips")]),
+        top_bar(catalog, None, lang, demo, ctl),
+        sub_bar(None, lang, ctl),
         html.Div(className="notice", children=[html.H2(message)]),
     ])
 
