@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cockpit.analytics import flow
+from analytics_support import region_tree_rows
 
 T = dt.datetime
 AS_OF = dt.date(2026, 11, 25)          # data runs to the end of this day → "now" = 11-26 00:00
@@ -64,16 +65,6 @@ REQUESTS = [
 ]
 
 
-def region_tree_rows(regions):
-    parent = {code: p for code, _, _, p in regions}
-    level = {code: lv for code, _, lv, _ in regions}
-    rows = []
-    for code in parent:
-        anc, depth = code, 0
-        while anc is not None:
-            rows.append((anc, code, depth, level[code]))
-            anc, depth = parent[anc], depth + 1
-    return rows
 
 
 def make_con(requests=REQUESTS):

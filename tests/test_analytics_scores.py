@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cockpit.analytics import scores
+from analytics_support import region_tree_rows
 from cockpit.analytics.scores import (SCORE_CAP, build_street_scores, indicator_scores,
                                       street_scores)
 
@@ -71,17 +72,6 @@ METRICS = [
 VETOES = [(OCT, "330105001", "重大安全事故"), (OCT, "330105001", "信访积案")]
 
 
-def region_tree_rows(regions):
-    """(ancestor_code, region_code, depth, level) for every ancestor, itself included at depth 0."""
-    parent = {code: p for code, _, _, p in regions}
-    level = {code: lv for code, _, lv, _ in regions}
-    rows = []
-    for code in parent:
-        anc, depth = code, 0
-        while anc is not None:
-            rows.append((anc, code, depth, level[code]))
-            anc, depth = parent[anc], depth + 1
-    return rows
 
 
 def make_con(regions=REGIONS, indicators=INDICATORS, metrics=METRICS, vetoes=VETOES):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from cockpit.analytics import warning
+from analytics_support import region_tree_rows
 
 AS_OF = dt.date(2026, 11, 25)   # week 0 = 11-19 … 11-25, week k = as_of − 7k − 6 … as_of − 7k
 
@@ -49,16 +50,6 @@ WEEKLY = {
 }
 
 
-def region_tree_rows(regions):
-    parent = {code: p for code, _, _, p in regions}
-    level = {code: lv for code, _, lv, _ in regions}
-    rows = []
-    for code in parent:
-        anc, depth = code, 0
-        while anc is not None:
-            rows.append((anc, code, depth, level[code]))
-            anc, depth = parent[anc], depth + 1
-    return rows
 
 
 def day(x):
