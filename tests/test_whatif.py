@@ -10,7 +10,7 @@ from cockpit.analytics import connect_snapshot, live_snapshot_dir
 from cockpit.analytics.scores import street_scores
 from cockpit.db import Database
 from cockpit.filters import FilterState, resolve
-from cockpit.web.callbacks import whatif_table
+from cockpit.web.views import whatif_table
 
 
 @pytest.fixture()

@@ -9,7 +9,8 @@ from dash import Dash
 from cockpit.db import get_db
 from cockpit.query import results
 from cockpit.settings import PROJECT_ROOT, get_settings
-from cockpit.web.callbacks import Views, register_callbacks
+from cockpit.web.callbacks import register_callbacks
+from cockpit.web.views import Views
 from cockpit.web.catalog import CatalogHolder
 from cockpit.web.shell import app_layout
 

@@ -1,0 +1,67 @@
+"""How a click or a control changes the page state. Pure functions of the current state and the
+(untrusted) event; the result is re-validated by `cockpit.filters.resolve` before it is used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cockpit.filters import FilterState
+from cockpit.web.views import Views, safe_id
+
+def apply_trigger(views: Views, state: FilterState, trigger: Any, value: Any) -> FilterState:
+    """The state after the control that fired; unknown or malformed triggers change nothing."""
+    if not isinstance(trigger, dict):
+        return state  # the URL itself changed (link, back button): it is the state
+    kind = trigger.get("type")
+    if kind == "period" and isinstance(value, str):
+        return state.with_(period=value)
+    if kind == "cmp" and isinstance(value, str):
+        return state.with_(cmp=value)
+    if kind == "snap" and isinstance(value, str):
+        return state.with_(snap=value)
+    if kind == "lang-btn" and value:
+        return state.with_(lang="en" if state.lang == "zh" else "zh")
+    if kind == "crumb" and value:
+        return state.with_(region=safe_id(trigger, "code"), street=None)
+    if kind == "chip" and value:
+        field = safe_id(trigger, "field")
+        return state.with_(filters={k: v for k, v in state.filters.items() if k != field})
+    if kind == "street-pick":
+        # Choosing a street selects it on the map too.
+        return state.with_(street=value, region=value) if isinstance(value, str) else state
+    if kind == "graph":
+        return apply_click(views, state, safe_id(trigger, "panel"), value)
+    return state
+
+
+def apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -> FilterState:
+    """A click on a graph: a map drills down, a panel with a cross-filter toggles that filter."""
+    panel = views.holder.get().panels.get(pid) if pid else None
+    if panel is None or not isinstance(click, dict):
+        return state
+    points = click.get("points")
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return state
+    point = points[0]
+    if panel.spec.kind == "choropleth":
+        code = point.get("location")
+        return state.with_(region=code, street=None) if isinstance(code, str) else state
+    xf = panel.spec.cross_filter
+    if xf is None:
+        return state
+    value = point.get("customdata")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        value = point.get("y") if getattr(panel.options, "horizontal", False) else point.get("x")
+    if value is None:
+        value = point.get("label")
+    if not isinstance(value, (str, int, float)):
+        return state
+    value = str(value)
+    filters = dict(state.filters)
+    if filters.get(xf.field) == value:
+        filters.pop(xf.field)  # clicking the active value again clears it
+    else:
+        filters[xf.field] = value
+    return state.with_(filters=filters)

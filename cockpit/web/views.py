@@ -1,0 +1,142 @@
+"""What the callbacks work with: the catalog, the database, trusted state, panel data, and the
+error card. Kept apart from the callback wiring so it can be used and tested without Dash."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from cockpit.analytics.scores import street_scores_sql
+from cockpit.db import Database
+from cockpit.filters import Resolved, parse_query, resolve
+from cockpit.query import QueryError, results, run_sql
+from cockpit.settings import get_settings
+from cockpit.specs.loader import Panel
+from cockpit.visuals import ranking_table
+from cockpit.visuals.base import RenderContext
+from cockpit.web import shell
+from cockpit.web.catalog import CatalogHolder
+from cockpit.web.i18n import t
+
+log = logging.getLogger("cockpit.web")
+EMPTY_FIGURE = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+                                       "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
+
+
+def safe_id(value: Any, key: str) -> str | None:
+    """The string `key` of a pattern-matching id dict, or None when a client sent something else."""
+    if isinstance(value, dict) and isinstance(value.get(key), str) and len(value[key]) <= 80:
+        return value[key]
+    return None
+
+
+class Views:
+    """Everything callbacks need: the catalog, the database, the jurisdiction."""
+
+    def __init__(self, holder: CatalogHolder, db: Database):
+        self.holder = holder
+        self.db = db
+        self._demo: dict[str, bool] = {}
+
+    def resolve(self, search: Any, pathname: Any = None) -> Resolved:
+        page = self.page_for(pathname) if pathname is not None else None
+        return resolve(parse_query(search), self.db, get_settings().jurisdiction,
+                       street_page=bool(page and page.template == "street"))
+
+    def page_for(self, pathname: Any):
+        catalog = self.holder.get()
+        path = pathname if isinstance(pathname, str) else "/"
+        return next((p for p in catalog.pages if p.path == path), None)
+
+    def is_demo(self, snapshot: str) -> bool:
+        """Demo snapshots carry synthetic regions; the screen must say so."""
+        if snapshot not in self._demo:
+            cols = self.db.columns(snapshot, "regions")
+            flag = False
+            if "synthetic" in cols:
+                cur = self.db.cursor()
+                cur.execute(f'USE "{self.db.attach(snapshot).schema}"')
+                flag = bool(cur.execute("SELECT coalesce(bool_or(synthetic), false) FROM regions").fetchone()[0])
+            self._demo[snapshot] = flag
+        return self._demo[snapshot]
+
+    def controls(self, res: Resolved, page) -> shell.Controls:
+        """What the bar's controls show for a resolved state."""
+        lang = res.ctx.lang
+        live = self.db.live_id()
+        return shell.Controls(
+            query=res.state.to_query(),
+            period_options=shell.period_options(res), period=res.ctx.period_start.strftime("%Y-%m"),
+            cmp=res.state.cmp,
+            snap_options=[{"label": f"{s}{' (' + t('live', lang) + ')' if s == live else ''}", "value": s}
+                          for s in reversed(self.db.snapshot_ids())],
+            snap=res.ctx.snapshot, breadcrumb=shell.breadcrumb(res, lang), chips=shell.chips(res.state, lang),
+            streets=shell.street_options(res, lang) if page is not None and page.template == "street" else [],
+            street=res.ctx.street)
+
+    def render_context(self, panel: Panel, res: Resolved, wall: bool = False) -> RenderContext:
+        return RenderContext(panel_id=panel.spec.id, lang=res.ctx.lang, wall=wall, labels=panel.spec.labels,
+                             theme="dark" if wall else "light")
+
+    def data(self, panel: Panel, res: Resolved) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        qctx = res.ctx
+        xf = panel.spec.cross_filter
+        if xf is not None and xf.field in qctx.filters:
+            # The panel that sets a filter is not narrowed by it: it keeps every value to switch to.
+            qctx = replace(qctx, filters={k: v for k, v in qctx.filters.items() if k != xf.field})
+        df = results.query(panel.spec.sql, qctx)
+        frames = {name: results.query(sql, qctx) for name, sql in panel.spec.queries.items()}
+        return df, frames
+
+    def stamp(self, res: Resolved) -> str:
+        return f"{t('as_of', res.ctx.lang)} {res.ctx.as_of.isoformat()}"
+
+    def sql_meta(self, res: Resolved) -> str:
+        c = res.ctx
+        return (f"{t('snapshot_short', c.lang)} {c.snapshot} · $region={c.region} · $period_start={c.period_start} "
+                f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end}"
+                + "".join(f" · $f_{k}={v}" for k, v in sorted(c.filters.items())))
+
+
+def error_card(exc: Exception, lang: str) -> list:
+    """What a failing panel shows: a short reason, never a stack trace. Leaders get a reference
+    to quote; the details go to the server log (and, in dev mode, on screen for the analyst)."""
+    if isinstance(exc, LookupError) and not isinstance(exc, KeyError):
+        reason = str(exc)  # our own words, e.g. no snapshot published yet
+    else:
+        ref = uuid.uuid4().hex[:8]
+        if isinstance(exc, QueryError):
+            log.error("panel query failed (ref %s): %s", ref, exc)
+        else:
+            log.exception("panel failed (ref %s)", ref)
+        reason = f"{exc} (ref {ref})" if get_settings().dev else f"{t('ref', lang)} {ref}"
+    return [t("panel_error", lang), ": ", reason]
+
+
+_WHATIF_COLUMNS = ranking_table.RankingTableOptions.model_validate({"columns": [
+    {"field": "rank_all", "label": {"zh": "模拟名次", "en": "Rank"}, "width": 90},
+    {"field": "name", "label": {"zh": "街道", "en": "Street"}},
+    {"field": "parent_name", "label": {"zh": "区县", "en": "County"}},
+    {"field": "score", "label": {"zh": "模拟得分", "en": "Score"}, "format": {"d3": ".1f"}, "bar": True},
+    {"field": "shift", "label": {"zh": "较公布名次", "en": "vs published"}, "change": True, "width": 110},
+]})
+
+
+def whatif_table(res: Resolved, weights: dict[str, float], rows: int, lang: str):
+    """Scores and ranks under what-if weights, next to the published ranks (nothing is stored)."""
+    known = set(run_sql("select indicator from indicators", res.ctx)["indicator"])
+    weights = {k: v for k, v in weights.items() if k in known}
+    published = run_sql(street_scores_sql(), res.ctx)
+    extra = {"w_ind": list(weights), "w_val": list(weights.values())} if weights else None
+    scenario = run_sql(street_scores_sql(what_if=bool(weights)), res.ctx, extra=extra)
+    published = published[published["period"] == pd.Timestamp(res.ctx.period_start)]
+    scenario = scenario[scenario["period"] == pd.Timestamp(res.ctx.period_start)].copy()
+    before = dict(zip(published["street_code"], published["rank_all"]))
+    scenario["shift"] = [before.get(c, r) - r for c, r in zip(scenario["street_code"], scenario["rank_all"])]
+    scenario = scenario.sort_values("rank_all").head(rows)
+    options = _WHATIF_COLUMNS.model_copy(update={"rows": rows})
+    return ranking_table.render(scenario, options, RenderContext(panel_id="whatif", lang=lang))
