@@ -99,3 +99,33 @@ def test_map_sends_geometry_once_then_only_values(client_for):
     patch = second.get_json()["response"]['{"panel":"map_requests","type":"graph"}']["figure"]
     assert patch.get("__dash_patch_update") == "__dash_patch_update"
     assert "geojson" not in json.dumps(patch)
+
+
+def _figure(resp, panel):
+    assert resp.status_code == 200, resp.data[:300]
+    return resp.get_json()["response"][f'{{"panel":"{panel}","type":"graph"}}']["figure"]
+
+
+def test_values_are_shown_in_the_viewers_language(client_for):
+    client = client_for()
+    zh = _figure(graph_call(client, "flow_overview", ""), "flow_overview")["data"][0]["node"]["label"]
+    en = _figure(graph_call(client, "flow_overview", "?lang=en"), "flow_overview")["data"][0]["node"]["label"]
+    assert {"街道办理", "按期办结", "浙里办"} <= set(zh)
+    assert {"Street", "Closed on time", "Zheliban app"} <= set(en)
+    assert "street" not in zh and "on_time" not in en  # codes never reach the screen
+
+
+def test_clicking_a_translated_bar_filters_by_the_data_value(client_for):
+    from cockpit.filters import FilterState
+    from cockpit.web.navigation import apply_click
+
+    client_for()
+    from cockpit.db import get_db
+    from cockpit.settings import get_settings
+    from cockpit.web.catalog import CatalogHolder
+    from cockpit.web.views import Views
+
+    views = Views(CatalogHolder(get_settings().layouts), get_db())
+    click = {"points": [{"x": 120, "y": "City management"}]}  # horizontal bar, English labels
+    state = apply_click(views, FilterState(lang="en"), "category_bar", click)
+    assert state.filters == {"category": "城市管理"}

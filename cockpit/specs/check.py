@@ -28,6 +28,7 @@ def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
         needed = set(visual.columns(panel.options)) | set(visual.columns(panel.wall_options))
         if spec.cross_filter:
             needed.add(spec.cross_filter.column)
+        needed |= set(spec.translate)
         missing = sorted(needed - cols)
         if missing:
             errors.append(SpecError(panel.file, "options", f"column(s) {', '.join(missing)} not in the SQL result "

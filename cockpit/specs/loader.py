@@ -14,7 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from cockpit.query import validate_statement
-from cockpit.specs.models import PageSpec, PanelSpec
+from cockpit.specs.models import PageSpec, PanelSpec, Text, ValueLabels
+
+#: The one file in layouts/ that is not a page: display names of data values.
+LABELS_FILE = "labels.toml"
 from cockpit.visuals.base import Options
 from cockpit.visuals.registry import get_visual
 
@@ -49,6 +52,7 @@ class Catalog:
     pages: list[PageSpec] = field(default_factory=list)
     errors: list[SpecError] = field(default_factory=list)
     page_files: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, Text] = field(default_factory=dict)
 
     def page(self, page_id: str) -> PageSpec | None:
         return next((p for p in self.pages if p.id == page_id), None)
@@ -133,8 +137,15 @@ def load_catalog(layouts: Path) -> Catalog:
         panel = load_panel(path, layouts, cat.errors)
         if panel is not None:
             cat.panels[panel.spec.id] = panel
+    labels_file = layouts / LABELS_FILE
+    if labels_file.is_file():
+        data = _read_toml(labels_file, f"{layouts.name}/{LABELS_FILE}", cat.errors)
+        try:
+            cat.value_labels = ValueLabels.model_validate(data or {}).values
+        except ValidationError as exc:
+            cat.errors.extend(_pydantic_errors(f"{layouts.name}/{LABELS_FILE}", exc))
     paths: dict[str, str] = {}
-    for path in sorted(layouts.glob("*.toml")):
+    for path in sorted(p for p in layouts.glob("*.toml") if p.name != LABELS_FILE):
         rel = f"{layouts.name}/{path.name}"
         data = _read_toml(path, rel, cat.errors)
         if data is None:

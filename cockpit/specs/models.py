@@ -60,6 +60,8 @@ class PanelSpec(BaseModel):
     queries: dict[str, str] = Field(default_factory=dict, description="extra named queries, e.g. a sparkline")
     options: dict[str, Any] = Field(default_factory=dict, description="the kind's options (see below)")
     labels: dict[str, Text] = Field(default_factory=dict, description="display names of result columns")
+    translate: list[str] = Field(default_factory=list,
+                                 description="result columns whose values are shown through layouts/labels.toml")
     cross_filter: CrossFilter | None = Field(
         default=None, description="{ field = \"category\", column = \"category\" }: a click filters the page")
     wall: WallOverride | None = Field(default=None, description="title and options that differ on a display wall")
@@ -146,3 +148,10 @@ class PageSpec(BaseModel):
         for grid in self.wall.values():
             ids += [n for n in grid.names() if n not in ids]
         return ids
+
+
+class ValueLabels(BaseModel):
+    """layouts/labels.toml: display names of data values in both languages."""
+
+    model_config = ConfigDict(extra="forbid")
+    values: dict[str, Text] = Field(default_factory=dict)

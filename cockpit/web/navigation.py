@@ -53,15 +53,30 @@ def apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -
     if isinstance(value, list):
         value = value[0] if value else None
     if value is None:
-        value = point.get("y") if getattr(panel.options, "horizontal", False) else point.get("x")
+        value = point.get(_axis_of(panel, xf.column))
     if value is None:
         value = point.get("label")
     if not isinstance(value, (str, int, float)):
         return state
     value = str(value)
+    if xf.column in panel.spec.translate:
+        # The chart shows display names; the filter needs the data value behind it.
+        value = views.untranslate(value)
     filters = dict(state.filters)
     if filters.get(xf.field) == value:
         filters.pop(xf.field)  # clicking the active value again clears it
     else:
         filters[xf.field] = value
     return state.with_(filters=filters)
+
+
+def _axis_of(panel, column: str) -> str:
+    """Which coordinate of a clicked point holds `column`: a bar's categories are on y when it is
+    horizontal; a heatmap's y column is on y."""
+    options = panel.options
+    horizontal = getattr(options, "horizontal", False)
+    if column == getattr(options, "x", None):
+        return "y" if horizontal else "x"
+    if column == getattr(options, "y", None):
+        return "x" if horizontal else "y"
+    return "x"

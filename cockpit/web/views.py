@@ -90,7 +90,25 @@ class Views:
             qctx = replace(qctx, filters={k: v for k, v in qctx.filters.items() if k != xf.field})
         df = results.query(panel.spec.sql, qctx)
         frames = {name: results.query(sql, qctx) for name, sql in panel.spec.queries.items()}
-        return df, frames
+        return self.translated(df, panel, qctx.lang), frames
+
+    def untranslate(self, shown: str) -> str:
+        """The data value behind a display name (itself when it is not a display name)."""
+        for value, text in self.holder.get().value_labels.items():
+            if shown in (text.zh, text.en):
+                return value
+        return shown
+
+    def translated(self, df: pd.DataFrame, panel: Panel, lang: str) -> pd.DataFrame:
+        """The panel's `translate` columns shown through layouts/labels.toml in `lang`."""
+        labels = self.holder.get().value_labels
+        columns = [c for c in panel.spec.translate if c in df.columns]
+        if not columns or not labels:
+            return df
+        df = df.copy()  # results may be shared through the cache
+        for col in columns:
+            df[col] = [labels[v].get(lang) if isinstance(v, str) and v in labels else v for v in df[col]]
+        return df
 
     def stamp(self, res: Resolved) -> str:
         return f"{t('as_of', res.ctx.lang)} {res.ctx.as_of.isoformat()}"
