@@ -22,13 +22,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cockpit.specs.loader import LABELS_FILE
+
 from conftest import ROOT, Server, save_screenshot as _save_screenshot
 
 pytestmark = pytest.mark.browser
 
 AS_OF = "2026-11-25"
 STAMP = f"数据截至 {AS_OF}"
-PAGES = {p.stem: tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "layouts").glob("*.toml"))}
+PAGES = {p.stem: tomllib.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "layouts").glob("*.toml"))
+         if p.name != LABELS_FILE}
 PANELS = {p.stem: tomllib.loads(p.read_text(encoding="utf-8"))
           for p in sorted((ROOT / "layouts" / "panels").glob("*.toml"))}
 
