@@ -439,3 +439,16 @@ def test_whatif_renders_one_slider_per_indicator_at_its_published_weight():
     walk(out)
     assert [s["id"]["ind"] for s in sliders] == ["close", "sat"]
     assert [s["value"] for s in sliders] == [0.2, 0.0]  # a missing weight starts at 0
+
+
+def test_units_follow_the_language():
+    from cockpit.visuals.base import localized
+
+    opts = visuals()["kpi"].options.model_validate(
+        {"value": "v", "format": {"d3": ",.0f", "suffix": " 件", "suffix_en": ""}})
+    assert localized(opts, "zh").format.suffix == " 件"
+    assert localized(opts, "en").format.suffix == ""
+    table = visuals()["ranking_table"].options.model_validate(
+        {"columns": [{"field": "h", "format": {"suffix": " 小时", "suffix_en": " h"}}, {"field": "n"}]})
+    assert localized(table, "en").columns[0].format.suffix == " h"
+    assert table.columns[0].format.suffix == " 小时"  # the declared options are not changed

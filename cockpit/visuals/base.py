@@ -25,6 +25,7 @@ class Format(BaseModel):
     model_config = ConfigDict(extra="forbid")
     d3: str = ",.0f"
     suffix: str = ""
+    suffix_en: str | None = Field(default=None, description="the suffix in English (default: the same)")
     scale: float = 1.0
 
     @property
@@ -169,3 +170,26 @@ def rgba(hex_colour: str, alpha: float) -> str:
     except ValueError:
         return hex_colour
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def localized(options: BaseModel, lang: str) -> BaseModel:
+    """The options with every Format's suffix in `lang` (e.g. " 件" → "" in English)."""
+    if lang != "en":
+        return options
+    changes = {}
+    for name, value in options:
+        if isinstance(value, Format) and value.suffix_en is not None:
+            changes[name] = value.model_copy(update={"suffix": value.suffix_en})
+        elif isinstance(value, BaseModel):
+            new = localized(value, lang)
+            if new is not value:
+                changes[name] = new
+        elif isinstance(value, list) and any(isinstance(v, BaseModel) for v in value):
+            items = [localized(v, lang) if isinstance(v, BaseModel) else v for v in value]
+            if any(a is not b for a, b in zip(items, value)):
+                changes[name] = items
+        elif isinstance(value, dict) and any(isinstance(v, BaseModel) for v in value.values()):
+            items = {k: localized(v, lang) if isinstance(v, BaseModel) else v for k, v in value.items()}
+            if any(items[k] is not value[k] for k in value):
+                changes[name] = items
+    return options.model_copy(update=changes) if changes else options

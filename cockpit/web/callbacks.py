@@ -9,6 +9,7 @@ from cockpit.filters import parse_query, resolve
 from cockpit.geo import children_geojson
 from cockpit.settings import get_settings
 from cockpit.visuals import choropleth, whatif
+from cockpit.visuals.base import localized
 from cockpit.visuals.registry import get_visual
 from cockpit.web import shell
 from cockpit.web.i18n import t
@@ -114,12 +115,12 @@ def register_callbacks(app: Dash, views: Views) -> None:
                 key = f"{res.ctx.snapshot}|{parent}|{rctx.extra['selected']}|{lang}"
                 if figkey == key:
                     # Same geometry on the client: send only the values.
-                    values = choropleth.values(df, panel.options, rctx)
+                    values = choropleth.values(df, localized(panel.options, lang), rctx)
                     patch = Patch()
                     for name in ("z", "text", "customdata"):
                         patch["data"][choropleth.VALUE_TRACE][name] = values[name]
                     return patch, key, views.stamp(res), None, views.sql_meta(res)
-            figure = visual.render(df, panel.options, rctx)
+            figure = visual.render(df, localized(panel.options, lang), rctx)
             return figure, key, views.stamp(res), None, views.sql_meta(res)
         except Exception as exc:  # a failing panel must not break the page
             return EMPTY_FIGURE, None, "", error_card(exc, lang), ""
@@ -138,7 +139,7 @@ def register_callbacks(app: Dash, views: Views) -> None:
             df, frames = views.data(panel, res)
             rctx = views.render_context(panel, res)
             rctx.frames = frames
-            body = get_visual(panel.spec.kind).render(df, panel.options, rctx)
+            body = get_visual(panel.spec.kind).render(df, localized(panel.options, lang), rctx)
             return body, views.stamp(res), None, views.sql_meta(res)
         except Exception as exc:
             return None, "", error_card(exc, lang), ""
