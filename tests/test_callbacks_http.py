@@ -129,3 +129,10 @@ def test_clicking_a_translated_bar_filters_by_the_data_value(client_for):
     click = {"points": [{"x": 120, "y": "City management"}]}  # horizontal bar, English labels
     state = apply_click(views, FilterState(lang="en"), "category_bar", click)
     assert state.filters == {"category": "城市管理"}
+
+
+def test_oversized_bodies_are_refused(client_for):
+    client = client_for()
+    resp = client.post("/_dash-update-component", data=b"{" + b" " * (2 << 20) + b"}",
+                       content_type="application/json")
+    assert resp.status_code == 413
