@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from cockpit.analytics import connect_snapshot, live_snapshot_dir, run
 
@@ -297,11 +296,9 @@ def build_street_scores(snapshot_dir: Path, con: Any) -> int:
     Columns: period, street_code, parent_code, score, rank, rank_change, rank_all, veto,
     veto_reason (published weights). Returns the row count.
     """
-    out = Path(snapshot_dir) / "rollups" / "street_scores.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table = con.sql(STREET_SCORES_ROLLUP_SQL).to_arrow_table()
-    pq.write_table(table, out, compression="zstd")
-    return table.num_rows
+    from cockpit.rollups import write_rollup  # lazy: rollups registers this builder
+
+    return write_rollup(con, Path(snapshot_dir), "street_scores", STREET_SCORES_ROLLUP_SQL)
 
 
 _CLI_COLUMNS = ["street_code", "name", "parent_code", "score", "rank", "rank_change",
