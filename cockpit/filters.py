@@ -23,6 +23,7 @@ _CODE = re.compile(r"^[0-9]{6}([0-9]{3})?$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _SNAP = re.compile(r"^[0-9]{5}_[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_FILTER_LEN = 64
+NO_COMPARISON = date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,13 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_p
     start = date.fromisoformat(period + "-01")
     # A period never reaches past the snapshot's as_of; the comparison covers the same span of days.
     end = min(_add_months(start, 1), info.as_of + timedelta(days=1))
-    months = {"prev": -1, "yoy": -12, "none": -1}[state.cmp]
-    cmp_start = _add_months(start, months)
-    cmp_end = min(cmp_start + (end - start), _add_months(cmp_start, 1))
+    if state.cmp == "none":
+        # No comparison: an empty range long before any data, so comparison columns come out
+        # empty (and month-keyed lookups such as `period = $cmp_start` match nothing).
+        cmp_start = cmp_end = NO_COMPARISON
+    else:
+        cmp_start = _add_months(start, {"prev": -1, "yoy": -12}[state.cmp])
+        cmp_end = min(cmp_start + (end - start), _add_months(cmp_start, 1))
     query_region = street if street_page and street else region
     # A leaf (street) has no children to map: show its siblings instead, with it selected.
     map_parent = query_region if index.children.get(query_region) else (index.get(query_region).parent or query_region)

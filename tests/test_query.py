@@ -151,3 +151,14 @@ def test_periods_offered_stop_at_the_first_month_with_data(db):
     # The demo's requests start in late 2024: nothing older than that is offered.
     assert res.periods[-1] >= "2024-11" and len(res.periods) <= 36
     assert resolve(FilterState(period=res.periods[-1]), db, None).state.period == res.periods[-1]
+
+
+def test_no_comparison_matches_no_data(db):
+    c = ctx_for(db, cmp="none")
+    assert c.cmp_start == c.cmp_end < date(2000, 1, 1)
+    from cockpit.specs.loader import load_catalog
+    from cockpit.settings import PROJECT_ROOT
+
+    kpi = load_catalog(PROJECT_ROOT / "layouts").panels["kpi_requests"].spec.sql
+    row = run_sql(kpi, c).iloc[0]
+    assert row["value"] > 0 and row["previous"] == 0

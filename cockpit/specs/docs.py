@@ -20,7 +20,8 @@ PARAMS = {
     "as_of": "the snapshot's as-of date (use it instead of now())",
     "period_start": "first day of the chosen month",
     "period_end": "day after the period's last day (never past as_of)",
-    "cmp_start": "start of the comparison period (previous month or same month last year)",
+    "cmp_start": "start of the comparison period (previous month or same month last year; "
+                 "1900-01-01, matching no data, when comparison is off)",
     "cmp_end": "end (exclusive) of the comparison period, as many days as the period",
     "street": "the street of a street-profile page",
     "lang": "'zh' or 'en'",
