@@ -28,6 +28,8 @@ def create_app(layouts: Path | None = None, dev: bool | None = None) -> Dash:
         suppress_callback_exceptions=True,  # pages are rendered by a callback
     )
     app.layout = app_layout
+    # Chinese first: the document language lets the browser pick CJK glyphs and screen readers the voice.
+    app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">', 1)
     # Callback bodies are small JSON; anything bigger is not from our pages.
     app.server.config["MAX_CONTENT_LENGTH"] = 1 << 20
     results.init_app(app.server)
