@@ -61,7 +61,8 @@ def free_port() -> int:
 class Server:
     """A gunicorn process serving the cockpit on a free loopback port."""
 
-    def __init__(self, store: Path, layouts: Path, cache: Path, log: Path, **env: str):
+    def __init__(self, store: Path, layouts: Path, cache: Path, log: Path, workers: int = 1, threads: int = 8,
+                 **env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = {**os.environ, "COCKPIT_STORE": str(store), "COCKPIT_LAYOUTS": str(layouts),
@@ -69,7 +70,7 @@ class Server:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.log = log
         self.proc = subprocess.Popen(
-            [str(gunicorn), "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "8",
+            [str(gunicorn), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--threads", str(threads),
              "--timeout", "120", "app:server"],
             cwd=ROOT, env=environ, stdout=log.open("wb"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60

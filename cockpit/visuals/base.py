@@ -105,11 +105,13 @@ def base_layout(ctx: RenderContext, **extra: Any) -> dict:
                  "size": 18 if ctx.wall else 13},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "margin": {"l": 48, "r": 16, "t": 16, "b": 40},
+        "margin": {"l": 48, "r": 16, "t": 30, "b": 40},
         "autosize": True,
         "colorway": PALETTE,
         # Legend entries in the order the data gives them (plotly reverses stacked bars otherwise).
-        "legend": {"orientation": "h", "y": -0.18, "traceorder": "normal"},
+        # Legend above the plot: below it, it collides with long or rotated category labels.
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
+                   "traceorder": "normal"},
         "hoverlabel": {"font": {"family": "Noto Sans CJK SC, sans-serif"}},
     }
     layout.update(extra)

@@ -35,6 +35,8 @@ def create_app(layouts: Path | None = None, dev: bool | None = None) -> Dash:
     results.init_app(app.server)
     register_callbacks(app, Views(holder, get_db()))
 
+    _register_assets(app)
+
     @app.server.after_request
     def _headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -43,3 +45,15 @@ def create_app(layouts: Path | None = None, dev: bool | None = None) -> Dash:
         return response
 
     return app
+
+
+def _register_assets(app: Dash) -> None:
+    """Register the component scripts now, in every worker.
+
+    Dash records which script paths it may serve while it renders the index page. Behind
+    gunicorn, a worker that has not rendered the index itself would answer 500 to a script
+    request the browser sends it; rendering the index once here (without a real request, so
+    the server stays open for dev-mode routes) makes every worker able to serve every script."""
+    with app.server.test_request_context("/"):
+        app._setup_server()
+        app.index()
