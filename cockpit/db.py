@@ -33,6 +33,7 @@ class SnapshotInfo:
     as_of: date
     path: Path
     tables: dict[str, str] = field(default_factory=dict)  # table name -> kind (core|extra|rollup)
+    created_at: str = ""  # when it was published: tells apart two snapshots that reuse an id
 
     @property
     def schema(self) -> str:
@@ -66,7 +67,8 @@ def snapshot_info(store: Path, snapshot_id: str) -> SnapshotInfo:
     except FileNotFoundError:
         raise KeyError(f"no such snapshot: {snapshot_id}") from None
     tables = {name: meta.get("kind", "core") for name, meta in manifest.get("tables", {}).items()}
-    return SnapshotInfo(id=snapshot_id, as_of=date.fromisoformat(manifest["as_of"]), path=path, tables=tables)
+    return SnapshotInfo(id=snapshot_id, as_of=date.fromisoformat(manifest["as_of"]), path=path, tables=tables,
+                        created_at=str(manifest.get("created_at", "")))
 
 
 class Database:

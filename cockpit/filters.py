@@ -106,9 +106,12 @@ def earliest_data(db: Database, snapshot: str) -> date | None:
 
 
 def jurisdiction_root(index: RegionIndex, configured: str | None) -> str:
-    """The region a viewer is limited to: the configured one when it exists, else the tree's top."""
-    if configured and index.get(configured):
-        return configured
+    """The region a viewer is limited to: the configured one, else (no limit configured) the
+    tree's top. A configured region the snapshot does not have fails closed: nothing is served."""
+    if configured:
+        if index.get(configured):
+            return configured
+        raise LookupError(f"the jurisdiction {configured} is not a region of this snapshot")
     if not index.tops:
         raise LookupError("the snapshot has no top region")
     return index.tops[0]

@@ -10,6 +10,7 @@ authors write `FROM requests_scoped` and cannot forget the jurisdiction.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from dataclasses import asdict, dataclass, field
@@ -60,8 +61,9 @@ class QueryContext:
         return values
 
     def cache_key(self) -> str:
-        items = sorted((k, str(v)) for k, v in self.params().items())
-        return self.snapshot + "|" + repr(items)
+        """Every bound value with its type (so a missing filter and the text "None" differ)."""
+        return json.dumps(self.params(), sort_keys=True, ensure_ascii=False,
+                          default=lambda v: {type(v).__name__: str(v)})
 
 
 def referenced_params(sql: str) -> set[str]:
@@ -159,15 +161,20 @@ class ResultCache:
             config["CACHE_REDIS_URL"] = s.redis_url
         self.cache = Cache(server, config=config)
 
-    def query(self, sql: str, ctx: QueryContext) -> pd.DataFrame:
-        """Cached `run_sql`. Snapshots are immutable, so a key never goes stale."""
+    def query(self, sql: str, ctx: QueryContext, db: Database | None = None) -> pd.DataFrame:
+        """Cached `run_sql`. The key holds the store, the snapshot's publication, the full SQL
+        (scoped and named relations included, so a code change is a new key) and every bound
+        value with its type. Snapshots are immutable, so a key never goes stale."""
         if self.cache is None:
-            return run_sql(sql, ctx)
-        key = "q:" + hashlib.sha256((sql + "\x00" + ctx.cache_key()).encode()).hexdigest()
+            return run_sql(sql, ctx, db=db)
+        db = db or get_db()
+        full = build_sql(db, ctx.snapshot, sql)
+        identity = f"{db.store}|{ctx.snapshot}|{db.attach(ctx.snapshot).created_at}"
+        key = "q:" + hashlib.sha256("\x00".join((identity, full, ctx.cache_key())).encode()).hexdigest()
         hit = self.cache.get(key)
         if hit is not None:
             return hit
-        df = run_sql(sql, ctx)
+        df = run_sql(sql, ctx, db=db)
         self.cache.set(key, df)
         return df
 

@@ -162,3 +162,27 @@ def test_no_comparison_matches_no_data(db):
     kpi = load_catalog(PROJECT_ROOT / "layouts").panels["kpi_requests"].spec.sql
     row = run_sql(kpi, c).iloc[0]
     assert row["value"] > 0 and row["previous"] == 0
+
+
+def test_a_missing_jurisdiction_fails_closed(db):
+    with pytest.raises(LookupError, match="330199"):
+        resolve(FilterState(region="330106"), db, "330199")
+
+
+def test_result_cache_keys_keep_types_and_snapshots_apart(db, tmp_path):
+    from flask import Flask
+
+    from cockpit.query import ResultCache
+
+    cache = ResultCache()
+    app = Flask("t")
+    app.config["TESTING"] = True
+    from flask_caching import Cache
+
+    cache.cache = Cache(app, config={"CACHE_TYPE": "SimpleCache"})
+    sql = "select count(*) as n from requests_scoped"
+    base = ctx_for(db)
+    poisoned = resolve(FilterState(filters={"category": "None"}), db, None).ctx
+    assert base.cache_key() != poisoned.cache_key()
+    assert cache.query(sql, poisoned, db).n[0] == 0
+    assert cache.query(sql, base, db).n[0] > 0  # the text "None" did not fill the unfiltered entry

@@ -88,8 +88,8 @@ class Views:
         if xf is not None and xf.field in qctx.filters:
             # The panel that sets a filter is not narrowed by it: it keeps every value to switch to.
             qctx = replace(qctx, filters={k: v for k, v in qctx.filters.items() if k != xf.field})
-        df = results.query(panel.spec.sql, qctx)
-        frames = {name: results.query(sql, qctx) for name, sql in panel.spec.queries.items()}
+        df = results.query(panel.spec.sql, qctx, self.db)
+        frames = {name: results.query(sql, qctx, self.db) for name, sql in panel.spec.queries.items()}
         return self.translated(df, panel, qctx.lang), frames
 
     def untranslate(self, shown: str) -> str:
