@@ -33,7 +33,7 @@ def graph_body(panel: str, search: str, figkey=None) -> bytes:
         "output": GRAPH_KEY, "outputs": [{"id": {**gid, **x}, "property": p} for x, p in outs],
         "inputs": [{"id": "url", "property": "search", "value": search}, {"id": gid, "property": "id", "value": gid}],
         "state": [{"id": {"type": "figkey", "panel": panel}, "property": "data", "value": figkey},
-                  {"id": "url", "property": "pathname", "value": "/"}],
+                  {"id": "url", "property": "pathname", "value": "/"}, []],
         "changedPropIds": ["url.search"]}).encode()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -101,9 +102,13 @@ class Database:
             "threads": settings.duckdb_threads,
             "memory_limit": settings.duckdb_memory_limit,
         })
-        self.store.mkdir(parents=True, exist_ok=True)
-        # Only the store may be read; then freeze the configuration so no SQL can undo it.
-        con.execute("SET allowed_directories = ?", [[str(self.store) + "/"]])
+        snapshots = self.store / "snapshots"
+        snapshots.mkdir(parents=True, exist_ok=True)
+        # Spill space of its own (DuckDB would otherwise pick, and allow, a folder in the CWD).
+        spill = Path(tempfile.mkdtemp(prefix="cockpit-duckdb-"))
+        con.execute("SET temp_directory = ?", [str(spill)])
+        # Only published snapshots may be read; then freeze the configuration so no SQL can undo it.
+        con.execute("SET allowed_directories = ?", [[str(snapshots) + "/"]])
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
@@ -129,7 +134,10 @@ class Database:
         return live_snapshot_id(self.store)
 
     def snapshot_ids(self) -> list[str]:
-        return list_snapshot_ids(self.store)
+        """Snapshots a viewer may choose: the live one and those published before it. A newer
+        directory is one whose publication was interrupted before the pointer moved."""
+        live = self.live_id()
+        return [i for i in list_snapshot_ids(self.store) if live is not None and i <= live]
 
     def attach(self, snapshot_id: str) -> SnapshotInfo:
         """Register (once) the schema of views for a snapshot and return its info."""

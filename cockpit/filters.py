@@ -63,12 +63,13 @@ def parse_query(search: str | None) -> FilterState:
     cmp = one.get("cmp") if one.get("cmp") in COMPARISONS else "prev"
     lang = one.get("lang") if one.get("lang") in LANGS else "zh"
     snap = one.get("snap") if _SNAP.match(one.get("snap", "")) else None
-    filters = {}
-    for name in CROSS_FILTER_FIELDS:
-        value = one.get(f"f_{name}")
-        if isinstance(value, str) and 0 < len(value) <= MAX_FILTER_LEN and value.isprintable():
-            filters[name] = value
+    filters = {name: one[f"f_{name}"] for name in CROSS_FILTER_FIELDS if valid_filter_value(one.get(f"f_{name}"))}
     return FilterState(region=region, period=period, cmp=cmp, snap=snap, lang=lang, street=street, filters=filters)
+
+
+def valid_filter_value(value: object) -> bool:
+    """A cross-filter value a client may send: short printable text (it is bound, never spliced)."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_FILTER_LEN and value.isprintable()
 
 
 def _month_start(d: date) -> date:
@@ -160,7 +161,7 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_p
     query_region = street if street_page and street else region
     # A leaf (street) has no children to map: show its siblings instead, with it selected.
     map_parent = query_region if index.children.get(query_region) else (index.get(query_region).parent or query_region)
-    ctx = QueryContext(snapshot=snap, region=query_region, map_parent=map_parent, as_of=info.as_of,
+    ctx = QueryContext(snapshot=snap, region=query_region, jurisdiction=root, map_parent=map_parent, as_of=info.as_of,
                        period_start=start, period_end=end,
                        cmp_start=cmp_start, cmp_end=cmp_end, street=street, lang=state.lang,
                        filters=dict(state.filters))

@@ -41,6 +41,7 @@ class QueryContext:
 
     snapshot: str
     region: str
+    jurisdiction: str  # the viewer's whole area (region is always inside it)
     as_of: date
     period_start: date
     period_end: date  # exclusive

@@ -27,7 +27,7 @@ def client_for(demo_store, use_store, tmp_path):
     return _make
 
 
-def graph_call(client, panel, search, figkey=None, pathname="/"):
+def graph_call(client, panel, search, figkey=None, pathname="/", pin=None):
     gid = {"type": "graph", "panel": panel}
     body = {
         "output": GRAPH_KEY,
@@ -37,7 +37,9 @@ def graph_call(client, panel, search, figkey=None, pathname="/"):
         "inputs": [{"id": "url", "property": "search", "value": search},
                    {"id": gid, "property": "id", "value": gid}],
         "state": [{"id": {"type": "figkey", "panel": panel}, "property": "data", "value": figkey},
-                  {"id": "url", "property": "pathname", "value": pathname}],
+                  {"id": "url", "property": "pathname", "value": pathname},
+                  # the page's pin store (a pattern-matching ALL state: a list)
+                  [{"id": {"type": "pin", "i": 0}, "property": "data", "value": pin}] if pin else []],
         "changedPropIds": ["url.search"],
     }
     resp = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
@@ -136,3 +138,66 @@ def test_oversized_bodies_are_refused(client_for):
     resp = client.post("/_dash-update-component", data=b"{" + b" " * (2 << 20) + b"}",
                        content_type="application/json")
     assert resp.status_code == 413
+
+
+@pytest.fixture()
+def two_snapshot_store(demo_store, tmp_path):
+    """A copy of the demo store with a second snapshot published on top (as of the next day)."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cockpit.ingest import cli_ingest
+
+    store = tmp_path / "store"
+    shutil.copytree(demo_store, store)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    pq.write_table(pa.table({"note": ["second"]}), drop / "release_note.parquet")
+    (drop / "manifest.json").write_text('{"as_of": "2026-11-26"}')
+    assert cli_ingest(drop, store) == 0
+    return store
+
+
+def test_a_page_load_stays_on_its_pinned_snapshot(two_snapshot_store, use_store):
+    use_store(two_snapshot_store, COCKPIT_CACHE_TYPE="NullCache")
+    from cockpit import db as dbmod
+    dbmod._db = None
+    from cockpit.web.app import create_app
+
+    client = create_app().server.test_client()
+
+    def stamp(**kw):
+        payload = graph_call(client, "kpi_requests", "", **kw).get_json()["response"]
+        return payload['{"out":"figure","panel":"kpi_requests","type":"stamp"}']["children"]
+
+    assert stamp().endswith("2026-11-26")  # a new page load reads the live snapshot
+    assert stamp(pin="00001_2026-11-25").endswith("2026-11-25")  # a page loaded before keeps its own
+    assert stamp(pin="99999_2030-01-01").endswith("2026-11-26")  # a forged pin falls back to live
+
+
+def test_interrupted_publications_are_not_offered(two_snapshot_store):
+    import json as _json
+
+    from cockpit.db import Database
+
+    ghost = two_snapshot_store / "snapshots" / "00003_2026-11-27"
+    ghost.mkdir()
+    (ghost / "manifest.json").write_text(_json.dumps({"as_of": "2026-11-27", "tables": {}}))
+    assert Database(two_snapshot_store).snapshot_ids() == ["00001_2026-11-25", "00002_2026-11-26"]
+
+
+def test_links_to_other_pages_do_not_carry_this_pages_filters(client_for):
+    from cockpit.db import get_db
+    from cockpit.filters import FilterState, resolve
+    from cockpit.settings import get_settings
+    from cockpit.web.catalog import CatalogHolder
+    from cockpit.web.views import Views
+
+    client_for()
+    views = Views(CatalogHolder(get_settings().layouts), get_db())
+    res = resolve(FilterState(region="330106", filters={"category": "城市管理"}), get_db(), None)
+    ctl = views.controls(res, None)
+    assert "f_category" in ctl.query and "region=330106" in ctl.query
+    assert "f_category" not in ctl.nav_query and "region=330106" in ctl.nav_query

@@ -16,6 +16,7 @@ from cockpit.visuals.registry import visuals
 
 PARAMS = {
     "region": "the selected region (already limited to the viewer's jurisdiction)",
+    "jurisdiction": "the viewer's whole area (the top of what this deployment may show)",
     "map_parent": "the region whose children the map shows (the region itself, or a street's county)",
     "as_of": "the snapshot's as-of date (use it instead of now())",
     "period_start": "first day of the chosen month",

@@ -44,7 +44,13 @@ def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
     codes = [f["id"] for f in features]
     z = [by_code.get(c) for c in codes]
     text = [f"{names.get(c, c)}<br>{o.format.apply(v)}" for c, v in zip(codes, z)]
-    return {"locations": codes, "z": z, "text": text, "customdata": codes}
+    known = [v for v in z if v is not None]
+    if known and min(known) == max(known):
+        # One value (e.g. a single street in scope): anchor the scale at 0 so it reads as an amount.
+        zrange = {"zauto": False, "zmin": 0, "zmax": max(known[0], 1)}
+    else:
+        zrange = {"zauto": True, "zmin": None, "zmax": None}
+    return {"locations": codes, "z": z, "text": text, "customdata": codes, **zrange}
 
 
 def render(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
@@ -61,10 +67,8 @@ def render(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
         "colorbar": {"thickness": 10, "len": 0.6, "tickformat": o.format.axis, "ticksuffix": o.format.suffix,
                      "x": 0.98, "outlinewidth": 0},
     }
-    values_known = [z for z in v["z"] if z is not None]
-    if values_known and min(values_known) == max(values_known):
-        # One value (e.g. a single street in scope): anchor the scale at 0 so it reads as an amount.
-        trace["zmin"], trace["zmax"] = 0, max(values_known[0], 1)
+    if not v["zauto"]:
+        trace.update(zauto=False, zmin=v["zmin"], zmax=v["zmax"])
     # Regions without a value are still drawn, in grey, under the coloured ones.
     base = {"type": "choropleth", "geojson": geojson, "featureidkey": "id", "locationmode": "geojson-id",
             "locations": v["locations"], "z": [0] * len(v["locations"]), "showscale": False,

@@ -14,7 +14,7 @@ from cockpit.visuals.registry import get_visual
 from cockpit.web import shell
 from cockpit.web.i18n import t
 from cockpit.web.navigation import apply_trigger
-from cockpit.web.views import EMPTY_FIGURE, Views, error_card, safe_id, whatif_table
+from cockpit.web.views import EMPTY_FIGURE, Views, error_card, log, safe_id, whatif_table
 
 def register_callbacks(app: Dash, views: Views) -> None:
     """Attach the generic callbacks to `app`."""
@@ -31,9 +31,9 @@ def register_callbacks(app: Dash, views: Views) -> None:
         catalog = views.holder.get()
         page = views.page_for(pathname)
         try:
-            res = views.resolve(search, pathname)
-        except LookupError:
-            return shell.not_found(catalog, lang, False, t("no_data_store", lang))
+            res = views.resolve(search, pathname)  # a page load pins the snapshot it resolves to
+        except LookupError as exc:
+            return shell.not_found(catalog, lang, False, f"{t('no_data_store', lang)}: {exc}")
         demo = views.is_demo(res.ctx.snapshot)
         # The controls are built filled in: a page re-rendered by a language switch must not
         # wait for another callback to set them.
@@ -84,7 +84,7 @@ def register_callbacks(app: Dash, views: Views) -> None:
         paths = {p.id: p.path for p in views.holder.get().pages}
         return (no_update if c.query == (search or "") else c.query,
                 each(c.period_options), each(c.period), each(c.cmp), each(c.snap_options), each(c.snap),
-                each(c.breadcrumb), each(c.chips), [paths.get(safe_id(i, "page"), "/") + c.query for i in nav_ids],
+                each(c.breadcrumb), each(c.chips), [paths.get(safe_id(i, "page"), "/") + c.nav_query for i in nav_ids],
                 [c.streets for _ in pick_ids], [c.street for _ in pick_ids])
 
     @app.callback(
@@ -94,12 +94,13 @@ def register_callbacks(app: Dash, views: Views) -> None:
         # The id as an Input: a MATCH callback needs a MATCH input, and it fires when the card mounts.
         Input("url", "search"), Input({"type": "graph", "panel": MATCH}, "id"),
         State({"type": "figkey", "panel": MATCH}, "data"), State("url", "pathname"),
+        State({"type": "pin", "i": ALL}, "data"),
     )
-    def render_graph(search, gid, figkey, pathname):
+    def render_graph(search, gid, figkey, pathname, pins):
         pid = safe_id(gid, "panel")
         lang = parse_query(search).lang
         try:
-            res = views.resolve(search, pathname)
+            res = views.resolve(search, pathname, pins)
             panel = views.holder.get().panels[pid]
             visual = get_visual(panel.spec.kind)
             df, frames = views.data(panel, res)
@@ -117,11 +118,11 @@ def register_callbacks(app: Dash, views: Views) -> None:
                     # Same geometry on the client: send only the values.
                     values = choropleth.values(df, localized(panel.options, lang), rctx)
                     patch = Patch()
-                    for name in ("z", "text", "customdata"):
+                    for name in ("z", "text", "customdata", "zmin", "zmax", "zauto"):
                         patch["data"][choropleth.VALUE_TRACE][name] = values[name]
-                    return patch, key, views.stamp(res), None, views.sql_meta(res)
+                    return patch, key, views.stamp(res), None, views.sql_meta(res, panel)
             figure = visual.render(df, localized(panel.options, lang), rctx)
-            return figure, key, views.stamp(res), None, views.sql_meta(res)
+            return figure, key, views.stamp(res), None, views.sql_meta(res, panel)
         except Exception as exc:  # a failing panel must not break the page
             return EMPTY_FIGURE, None, "", error_card(exc, lang), ""
 
@@ -129,18 +130,19 @@ def register_callbacks(app: Dash, views: Views) -> None:
         Output({"type": "body", "panel": MATCH}, "children"), Output({"type": "stamp", "panel": MATCH, "out": "component"}, "children"),
         Output({"type": "error", "panel": MATCH, "out": "component"}, "children"), Output({"type": "sqlmeta", "panel": MATCH, "out": "component"}, "children"),
         Input("url", "search"), Input({"type": "body", "panel": MATCH}, "id"), State("url", "pathname"),
+        State({"type": "pin", "i": ALL}, "data"),
     )
-    def render_component(search, bid, pathname):
+    def render_component(search, bid, pathname, pins):
         pid = safe_id(bid, "panel")
         lang = parse_query(search).lang
         try:
-            res = views.resolve(search, pathname)
+            res = views.resolve(search, pathname, pins)
             panel = views.holder.get().panels[pid]
             df, frames = views.data(panel, res)
             rctx = views.render_context(panel, res)
             rctx.frames = frames
             body = get_visual(panel.spec.kind).render(df, localized(panel.options, lang), rctx)
-            return body, views.stamp(res), None, views.sql_meta(res)
+            return body, views.stamp(res), None, views.sql_meta(res, panel)
         except Exception as exc:
             return None, "", error_card(exc, lang), ""
 
@@ -148,12 +150,12 @@ def register_callbacks(app: Dash, views: Views) -> None:
         Output({"type": "whatif-out", "panel": MATCH}, "children"),
         Input({"type": "whatif-w", "panel": MATCH, "ind": ALL}, "value"),
         State({"type": "whatif-w", "panel": MATCH, "ind": ALL}, "id"),
-        State("url", "search"), State("url", "pathname"),
+        State("url", "search"), State("url", "pathname"), State({"type": "pin", "i": ALL}, "data"),
     )
-    def what_if(values, ids, search, pathname):
+    def what_if(values, ids, search, pathname, pins):
         lang = parse_query(search).lang
         try:
-            res = views.resolve(search, pathname)
+            res = views.resolve(search, pathname, pins)
             weights = {}
             for wid, value in zip(ids or [], values or []):
                 code = safe_id(wid, "ind")
@@ -169,16 +171,21 @@ def register_callbacks(app: Dash, views: Views) -> None:
     @app.callback(
         Output({"type": "download", "panel": MATCH}, "data"),
         Input({"type": "csv", "panel": MATCH}, "n_clicks"), State("url", "search"), State("url", "pathname"),
+        State({"type": "pin", "i": ALL}, "data"),
         prevent_initial_call=True,
     )
-    def download_csv(n_clicks, search, pathname):
+    def download_csv(n_clicks, search, pathname, pins):
         pid = safe_id(ctx.triggered_id, "panel")
         if not n_clicks or pid is None:
             return no_update
-        res = views.resolve(search, pathname)
-        panel = views.holder.get().panels.get(pid)
-        if panel is None:
+        try:
+            res = views.resolve(search, pathname, pins)
+            panel = views.holder.get().panels.get(pid)
+            if panel is None:
+                return no_update
+            df, _ = views.data(panel, res)
+        except Exception:  # the panel shows its own error card; a download just does not start
+            log.exception("CSV download of %s failed", pid)
             return no_update
-        df, _ = views.data(panel, res)
         # A BOM makes spreadsheet programs read the Chinese text as UTF-8.
         return dcc.send_string("\ufeff" + df.to_csv(index=False), f"{pid}_{res.ctx.snapshot}.csv")

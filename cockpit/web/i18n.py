@@ -26,7 +26,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "filters": ("筛选", "Filters"),
     "clear": ("清除", "clear"),
     "not_found": ("页面不存在", "Page not found"),
-    "no_data_store": ("尚未发布数据快照", "No data snapshot is published yet"),
+    "no_data_store": ("暂无可显示的数据", "No data can be shown"),
     "f_category": ("类别", "Category"),
     "f_channel": ("渠道", "Channel"),
     "f_handling_level": ("办理层级", "Handling level"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cockpit.filters import FilterState
+from cockpit.filters import FilterState, valid_filter_value
 from cockpit.web.views import Views, safe_id
 
 def apply_trigger(views: Views, state: FilterState, trigger: Any, value: Any) -> FilterState:
@@ -62,6 +62,8 @@ def apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -
     if xf.column in panel.spec.translate:
         # The chart shows display names; the filter needs the data value behind it.
         value = views.untranslate(value)
+    if not valid_filter_value(value):
+        return state
     filters = dict(state.filters)
     if filters.get(xf.field) == value:
         filters.pop(xf.field)  # clicking the active value again clears it

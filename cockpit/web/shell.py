@@ -80,6 +80,8 @@ class Controls:
     state-sync callback sets the same values when the URL changes (one function computes both)."""
 
     query: str = ""
+    nav_query: str = ""  # what links to other pages carry: the state without this page's cross-filters
+    pinned: str | None = None  # the snapshot this page load reads
     period_options: list = field(default_factory=list)
     period: str | None = None
     cmp: str | None = None
@@ -92,7 +94,7 @@ class Controls:
 
 
 def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl: Controls) -> html.Header:
-    nav = [dcc.Link(p.title.get(lang), href=p.path + ctl.query, id={"type": "nav", "page": p.id},
+    nav = [dcc.Link(p.title.get(lang), href=p.path + ctl.nav_query, id={"type": "nav", "page": p.id},
                     className="nav-link active" if page and p.id == page.id else "nav-link")
            for p in catalog.pages]
     controls = html.Div(className="controls", children=[
@@ -133,6 +135,8 @@ def page_view(catalog: Catalog, page: PageSpec, lang: str, demo: bool, outputs: 
         top_bar(catalog, page, lang, demo, ctl),
         sub_bar(page, lang, ctl),
         html.Main(cards, className="grid", style=grid_style(page.page), id=f"grid-{page.id}"),
+        # Every panel of this page load reads this snapshot, even if another is published meanwhile.
+        dcc.Store(id={"type": "pin", "i": 0}, data=ctl.pinned),
     ])
 
 

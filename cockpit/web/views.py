@@ -42,9 +42,15 @@ class Views:
         self.db = db
         self._demo: dict[str, bool] = {}
 
-    def resolve(self, search: Any, pathname: Any = None) -> Resolved:
+    def resolve(self, search: Any, pathname: Any = None, pins: Any = None) -> Resolved:
+        """The trusted context for a URL. `pins` (from the page's pin store) names the snapshot
+        the page was loaded with; it applies when the URL does not choose one."""
         page = self.page_for(pathname) if pathname is not None else None
-        return resolve(parse_query(search), self.db, get_settings().jurisdiction,
+        state = parse_query(search)
+        pinned = pins[0] if isinstance(pins, list) and pins and isinstance(pins[0], str) else None
+        if state.snap is None and pinned is not None:
+            state = state.with_(snap=pinned)  # resolve() checks it is a published snapshot
+        return resolve(state, self.db, get_settings().jurisdiction,
                        street_page=bool(page and page.template == "street"))
 
     def page_for(self, pathname: Any):
@@ -69,7 +75,8 @@ class Views:
         lang = res.ctx.lang
         live = self.db.live_id()
         return shell.Controls(
-            query=res.state.to_query(),
+            query=res.state.to_query(), nav_query=res.state.with_(filters={}).to_query(),
+            pinned=res.ctx.snapshot,
             period_options=shell.period_options(res), period=res.ctx.period_start.strftime("%Y-%m"),
             cmp=res.state.cmp,
             snap_options=[{"label": f"{s}{' (' + t('live', lang) + ')' if s == live else ''}", "value": s}
@@ -82,12 +89,18 @@ class Views:
         return RenderContext(panel_id=panel.spec.id, lang=res.ctx.lang, wall=wall, labels=panel.spec.labels,
                              theme="dark" if wall else "light")
 
-    def data(self, panel: Panel, res: Resolved) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    @staticmethod
+    def panel_context(panel: Panel, res: Resolved):
+        """The context a panel's queries bind: the page's, except that the panel which sets a
+        cross-filter is not narrowed by it (it keeps every value to switch to)."""
         qctx = res.ctx
         xf = panel.spec.cross_filter
         if xf is not None and xf.field in qctx.filters:
-            # The panel that sets a filter is not narrowed by it: it keeps every value to switch to.
             qctx = replace(qctx, filters={k: v for k, v in qctx.filters.items() if k != xf.field})
+        return qctx
+
+    def data(self, panel: Panel, res: Resolved) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        qctx = self.panel_context(panel, res)
         df = results.query(panel.spec.sql, qctx, self.db)
         frames = {name: results.query(sql, qctx, self.db) for name, sql in panel.spec.queries.items()}
         return self.translated(df, panel, qctx.lang), frames
@@ -113,8 +126,9 @@ class Views:
     def stamp(self, res: Resolved) -> str:
         return f"{t('as_of', res.ctx.lang)} {res.ctx.as_of.isoformat()}"
 
-    def sql_meta(self, res: Resolved) -> str:
-        c = res.ctx
+    def sql_meta(self, res: Resolved, panel: Panel) -> str:
+        """Snapshot and the values this panel's SQL bound (as bound, cross-filter included)."""
+        c = self.panel_context(panel, res)
         return (f"{t('snapshot_short', c.lang)} {c.snapshot} · $region={c.region} · $period_start={c.period_start} "
                 f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end}"
                 + "".join(f" · $f_{k}={v}" for k, v in sorted(c.filters.items())))
