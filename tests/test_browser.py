@@ -359,8 +359,17 @@ def test_cross_filter_from_category_bar(server, page):
     chip = page.locator(".chips .chip")
     assert chip.count() == 1 and category in chip.inner_text()
     states = assert_healthy(page)
-    # Every panel re-queried with the filter bound.
-    assert all(f"$f_category={category}" in s["meta"] for s in states), [s["meta"] for s in states]
+    # Every panel re-queried with the filter bound, except the one that set it: it keeps every
+    # category so the leader can switch.
+    metas = {s["id"]: s["meta"] for s in states}
+    sources = {f"panel-{pid}" for pid, spec in PANELS.items()
+               if spec.get("cross_filter", {}).get("field") == "category"}
+    assert "panel-category_bar" in sources
+    assert all(f"$f_category={category}" in m for pid, m in metas.items() if pid not in sources), \
+        [pid for pid, m in metas.items() if f"$f_category={category}" not in m]
+    assert all("$f_category" not in metas[pid] for pid in sources if pid in metas)
+    bars = page.evaluate("() => document.querySelector('#panel-category_bar .js-plotly-plot').data[0].y")
+    assert bars == cats
     assert kpi_text(page) != before
     save_screenshot(page, "cross_filter")
 
