@@ -342,6 +342,11 @@ def cli_ingest(folder: Path, store: Path) -> int:
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        # Disk full, permissions...: the drop was valid but could not be published. The live
+        # snapshot is untouched (the pointer moves last) and the drop folder is only ever read.
+        print(f"error: could not publish {folder}: {exc}; the live snapshot is unchanged", file=sys.stderr)
+        return 2
 
 
 def bootstrap_demo(store: Path, requests: int) -> int:
