@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+# Province 330000 > city 330100 > counties A 330102, B 330105 > streets A1, A2, B1:
+# (code, name, level, parent), the small tree of the flow and warning examples.
+REGIONS = [
+    ("330000", "浙江省", "province", None),
+    ("330100", "杭州市", "city", "330000"),
+    ("330102", "A区", "county", "330100"),
+    ("330105", "B区", "county", "330100"),
+    ("330102001", "A1街道", "street", "330102"),
+    ("330102002", "A2街道", "street", "330102"),
+    ("330105001", "B1街道", "street", "330105"),
+]
+
 
 def region_tree_rows(regions):
     """(ancestor_code, region_code, depth, level) for every ancestor, itself included at depth 0.

@@ -14,21 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cockpit.analytics import flow
-from analytics_support import region_tree_rows
+from analytics_support import REGIONS, region_tree_rows
 
 T = dt.datetime
 AS_OF = dt.date(2026, 11, 25)          # data runs to the end of this day → "now" = 11-26 00:00
 NOV, DEC = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
 
-REGIONS = [
-    ("330000", "浙江省", "province", None),
-    ("330100", "杭州市", "city", "330000"),
-    ("330102", "A区", "county", "330100"),
-    ("330105", "B区", "county", "330100"),
-    ("330102001", "A1街道", "street", "330102"),
-    ("330102002", "A2街道", "street", "330102"),
-    ("330105001", "B1街道", "street", "330105"),
-]
 DEPARTMENTS = [("D1", "城管局", "330102"), ("D2", "住建局", "330102")]
 
 REQ_COLS = ["request_id", "channel", "category", "street_code", "received_at", "relayed_at",

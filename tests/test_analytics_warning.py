@@ -10,19 +10,10 @@ import pandas as pd
 import pytest
 
 from cockpit.analytics import warning
-from analytics_support import region_tree_rows
+from analytics_support import REGIONS, region_tree_rows
 
 AS_OF = dt.date(2026, 11, 25)   # week 0 = 11-19 … 11-25, week k = as_of − 7k − 6 … as_of − 7k
 
-REGIONS = [
-    ("330000", "浙江省", "province", None),
-    ("330100", "杭州市", "city", "330000"),
-    ("330102", "A区", "county", "330100"),
-    ("330105", "B区", "county", "330100"),
-    ("330102001", "A1街道", "street", "330102"),
-    ("330102002", "A2街道", "street", "330102"),
-    ("330105001", "B1街道", "street", "330105"),
-]
 
 # Weekly volumes, index = week number (0 = the week ending as_of), 16 weeks.
 WEEKLY = {
