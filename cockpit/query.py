@@ -82,6 +82,10 @@ def scoped_ctes(db: Database, snapshot: str) -> str:
 
 def _scoped_ctes(db: Database, snapshot: str) -> str:
     parts = ['scope AS NOT MATERIALIZED (SELECT region_code FROM region_tree WHERE ancestor_code = $region)']
+    # Region attributes with `name` in the viewer's language (English names are optional).
+    english = "coalesce(name_en, name)" if "name_en" in db.columns(snapshot, "regions") else "name"
+    parts.append("region_names AS NOT MATERIALIZED (SELECT region_code, level, parent_code, "
+                 f"CASE WHEN $lang = 'en' THEN {english} ELSE name END AS name FROM regions)")
     for view in db.tables(snapshot):
         cols = db.columns(snapshot, view)
         key = "street_code" if "street_code" in cols else "region_code" if "region_code" in cols else None

@@ -186,3 +186,11 @@ def test_result_cache_keys_keep_types_and_snapshots_apart(db, tmp_path):
     assert base.cache_key() != poisoned.cache_key()
     assert cache.query(sql, poisoned, db).n[0] == 0
     assert cache.query(sql, base, db).n[0] > 0  # the text "None" did not fill the unfiltered entry
+
+
+def test_region_names_follow_the_language(db):
+    sql = "select name from region_names where region_code = '330100'"
+    zh = run_sql(sql, ctx_for(db)).name[0]
+    en = run_sql(sql, ctx_for(db, lang="en")).name[0]
+    assert zh == "杭州市"
+    assert en.isascii() and en and en != zh

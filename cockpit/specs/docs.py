@@ -60,6 +60,8 @@ def render_panels_markdown() -> str:
             "`<name>_scoped` relation: the rows under `$region`, with the page's cross-filters applied "
             "where the table has that column (e.g. `requests_scoped`, `requests_daily_scoped`, "
             "`reform_apps_scoped`, `street_scores_scoped`, and extra tables like `report_burden_scoped`).", "",
+            "`region_names` (region_code, level, parent_code, name) gives every region's name in the "
+            "viewer's language (English where the regions table has `name_en`).", "",
             "## Named relations (documented methods, see docs/methods.md)", "",
             "| relation | holds |", "|---|---|"]
     for name, (_, doc) in RELATIONS.items():
