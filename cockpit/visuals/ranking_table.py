@@ -156,8 +156,10 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
                 up, down = "params.value > 0", "params.value < 0"
                 d["cellClassRules"] = ({GOOD_CLASS: up, BAD_CLASS: down} if c.up_is_good
                                        else {GOOD_CLASS: down, BAD_CLASS: up})
-        elif c.highlight:
-            d["cellStyle"] = {"function": _cell_style(c, None, o.bar_color)}
+        else:
+            d["tooltipField"] = c.field  # long names are cut with an ellipsis; hover shows them whole
+            if c.highlight:
+                d["cellStyle"] = {"function": _cell_style(c, None, o.bar_color)}
         if c.width:
             # Fixed columns keep their width; the others share what is left (flex).
             d.update(width=c.width, minWidth=c.width, maxWidth=c.width)
@@ -175,6 +177,7 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
         "rowHeight": 46 if ctx.wall else 34, "headerHeight": 46 if ctx.wall else 36,
         "suppressFieldDotNotation": True,  # a column named 'a.b' is a column, not a path
         "suppressCellFocus": True, "animateRows": False, "enableCellTextSelection": True,
+        "enableBrowserTooltips": True,
         "localeText": {"noRowsToShow": no_data_text(ctx)},
         "pagination": paginate,
     }
