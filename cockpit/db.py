@@ -129,6 +129,13 @@ class Database:
             self._local.pid = os.getpid()
         return cur
 
+    def snapshot_cursor(self, snapshot_id: str) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor, reading the views of one snapshot (unqualified names resolve there)."""
+        schema = self.attach(snapshot_id).schema
+        cur = self.cursor()
+        cur.execute(f'USE "{schema}"')
+        return cur
+
     # -- snapshots --------------------------------------------------------------------------
     def live_id(self) -> str | None:
         return live_snapshot_id(self.store)

@@ -95,9 +95,7 @@ def earliest_data(db: Database, snapshot: str) -> date | None:
     """First day with requests or street metrics in a snapshot (memoised: snapshots never change)."""
     key = ("earliest", snapshot)
     if key not in db.memo:
-        info = db.attach(snapshot)
-        cur = db.cursor()
-        cur.execute(f'USE "{info.schema}"')
+        cur = db.snapshot_cursor(snapshot)
         sources = [f"SELECT min(CAST({col} AS DATE)) AS d FROM {view}"
                    for view, col in (("requests_daily", "day"), ("street_metrics", "period"))
                    if view in db.tables(snapshot)]

@@ -130,14 +130,12 @@ def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: i
     if missing:
         raise QueryError(f"unknown parameter(s): {', '.join('$' + m for m in sorted(missing))}; "
                          f"available: {', '.join('$' + p for p in sorted(params))}")
-    info = db.attach(ctx.snapshot)
-    cur = db.cursor()
+    cur = db.snapshot_cursor(ctx.snapshot)
     timeout = get_settings().query_timeout_s if timeout_s is None else timeout_s
     # DuckDB has no statement timeout; interrupt the cursor from a timer instead.
     timer = threading.Timer(timeout, cur.interrupt)
     timer.start()
     try:
-        cur.execute(f'USE "{info.schema}"')
         return cur.execute(full, bound).df()
     except duckdb.InterruptException:
         raise QueryError(f"query exceeded {timeout:g} s and was stopped") from None

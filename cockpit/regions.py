@@ -71,12 +71,9 @@ def region_index(db: Database, snapshot: str) -> RegionIndex:
     """The RegionIndex of a snapshot (cached per process)."""
     key = (str(db.store), snapshot)
     if key not in _cache:
-        info = db.attach(snapshot)
-        cols = db.columns(snapshot, "regions")
-        en = "name_en" if "name_en" in cols else "NULL"
-        cur = db.cursor()
-        cur.execute(f'USE "{info.schema}"')
-        rows = cur.execute(f"SELECT region_code, name, {en}, level, parent_code FROM regions").fetchall()
+        en = "name_en" if "name_en" in db.columns(snapshot, "regions") else "NULL"
+        rows = db.snapshot_cursor(snapshot).execute(
+            f"SELECT region_code, name, {en}, level, parent_code FROM regions").fetchall()
         with _lock:
             _cache[key] = RegionIndex(rows)
     return _cache[key]

@@ -40,7 +40,6 @@ class Views:
     def __init__(self, holder: CatalogHolder, db: Database):
         self.holder = holder
         self.db = db
-        self._demo: dict[str, bool] = {}
 
     def resolve(self, search: Any, pathname: Any = None, pins: Any = None) -> Resolved:
         """The trusted context for a URL. `pins` (from the page's pin store) names the snapshot
@@ -60,15 +59,14 @@ class Views:
 
     def is_demo(self, snapshot: str) -> bool:
         """Demo snapshots carry synthetic regions; the screen must say so."""
-        if snapshot not in self._demo:
-            cols = self.db.columns(snapshot, "regions")
+        key = ("demo", snapshot)
+        if key not in self.db.memo:
             flag = False
-            if "synthetic" in cols:
-                cur = self.db.cursor()
-                cur.execute(f'USE "{self.db.attach(snapshot).schema}"')
+            if "synthetic" in self.db.columns(snapshot, "regions"):
+                cur = self.db.snapshot_cursor(snapshot)
                 flag = bool(cur.execute("SELECT coalesce(bool_or(synthetic), false) FROM regions").fetchone()[0])
-            self._demo[snapshot] = flag
-        return self._demo[snapshot]
+            self.db.memo[key] = flag
+        return self.db.memo[key]
 
     def controls(self, res: Resolved, page) -> shell.Controls:
         """What the bar's controls show for a resolved state."""
