@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import duckdb
+
 # Province 330000 > city 330100 > counties A 330102, B 330105 > streets A1, A2, B1:
 # (code, name, level, parent), the small tree of the flow and warning examples.
 REGIONS = [
@@ -29,3 +31,13 @@ def region_tree_rows(regions):
             rows.append((anc, code, depth, level[code]))
             anc, depth = parent[anc], depth + 1
     return rows
+
+
+def tree_connection(regions=REGIONS) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding `regions` and their hand-written `region_tree`."""
+    con = duckdb.connect()
+    con.execute("create table regions (region_code varchar, name varchar, level varchar, parent_code varchar)")
+    con.executemany("insert into regions values (?, ?, ?, ?)", regions)
+    con.execute("create table region_tree (ancestor_code varchar, region_code varchar, depth integer, level varchar)")
+    con.executemany("insert into region_tree values (?, ?, ?, ?)", region_tree_rows(regions))
+    return con

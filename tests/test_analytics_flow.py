@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cockpit.analytics import flow
-from analytics_support import REGIONS, region_tree_rows
+from analytics_support import REGIONS, tree_connection
 
 T = dt.datetime
 AS_OF = dt.date(2026, 11, 25)          # data runs to the end of this day → "now" = 11-26 00:00
@@ -59,11 +58,7 @@ REQUESTS = [
 
 
 def make_con(requests=REQUESTS):
-    con = duckdb.connect()
-    con.execute("create table regions (region_code varchar, name varchar, level varchar, parent_code varchar)")
-    con.executemany("insert into regions values (?, ?, ?, ?)", REGIONS)
-    con.execute("create table region_tree (ancestor_code varchar, region_code varchar, depth integer, level varchar)")
-    con.executemany("insert into region_tree values (?, ?, ?, ?)", region_tree_rows(REGIONS))
+    con = tree_connection(REGIONS)
     con.execute("create table departments (dept_code varchar, name varchar, region_code varchar)")
     con.executemany("insert into departments values (?, ?, ?)", DEPARTMENTS)
     con.execute("""create table requests (request_id varchar, channel varchar, category varchar,

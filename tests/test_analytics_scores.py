@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cockpit.analytics import scores
-from analytics_support import region_tree_rows
+from analytics_support import tree_connection
 from cockpit.analytics.scores import (SCORE_CAP, build_street_scores, indicator_scores,
                                       street_scores)
 
@@ -75,11 +74,7 @@ VETOES = [(OCT, "330105001", "重大安全事故"), (OCT, "330105001", "信访�
 
 
 def make_con(regions=REGIONS, indicators=INDICATORS, metrics=METRICS, vetoes=VETOES):
-    con = duckdb.connect()
-    con.execute("create table regions (region_code varchar, name varchar, level varchar, parent_code varchar)")
-    con.executemany("insert into regions values (?, ?, ?, ?)", regions)
-    con.execute("create table region_tree (ancestor_code varchar, region_code varchar, depth integer, level varchar)")
-    con.executemany("insert into region_tree values (?, ?, ?, ?)", region_tree_rows(regions))
+    con = tree_connection(regions)
     con.execute("create table indicators (indicator varchar, name varchar, unit varchar, "
                 "higher_is_better boolean, target double, weight double)")
     con.executemany("insert into indicators values (?, ?, ?, ?, ?, ?)", indicators)

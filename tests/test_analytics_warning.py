@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import duckdb
 import pandas as pd
 import pytest
 
 from cockpit.analytics import warning
-from analytics_support import REGIONS, region_tree_rows
+from analytics_support import REGIONS, tree_connection
 
 AS_OF = dt.date(2026, 11, 25)   # week 0 = 11-19 … 11-25, week k = as_of − 7k − 6 … as_of − 7k
 
@@ -49,11 +48,7 @@ def day(x):
 
 
 def base_con():
-    con = duckdb.connect()
-    con.execute("create table regions (region_code varchar, name varchar, level varchar, parent_code varchar)")
-    con.executemany("insert into regions values (?, ?, ?, ?)", REGIONS)
-    con.execute("create table region_tree (ancestor_code varchar, region_code varchar, depth integer, level varchar)")
-    con.executemany("insert into region_tree values (?, ?, ?, ?)", region_tree_rows(REGIONS))
+    con = tree_connection(REGIONS)
     con.execute("create table requests (street_code varchar, category varchar, received_at timestamp)")
     con.execute("create table requests_daily (day date, street_code varchar, category varchar, received bigint)")
     return con
