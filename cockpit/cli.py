@@ -1,4 +1,4 @@
-"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, scores, serve."""
+"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, scores, tokens, serve."""
 
 from __future__ import annotations
 
@@ -50,6 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "table"], default="table")
     _store_arg(p)
 
+    p = sub.add_parser("tokens", help="display tokens: read-only keys that open one wall for one region")
+    tok = p.add_subparsers(dest="action", required=True)
+    t = tok.add_parser("create", help="a new token for a wall; prints its id first and the wall's URL last")
+    t.add_argument("--wall", required=True, help="wall name (a file layouts/walls/NAME.toml)")
+    t.add_argument("--region", default=None, help="region code the wall shows (default: the top of the tree)")
+    t.add_argument("--label", default=None, help="where the screen is, e.g. 'lobby kiosk'")
+    t.add_argument("--layouts", type=Path, default=None, help="layouts directory (default: layouts/)")
+    _store_arg(t)
+    tok.add_parser("list", help="every token with its wall, region, status and last use")
+    t = tok.add_parser("revoke", help="revoke a token by id")
+    t.add_argument("id")
+
     p = sub.add_parser("serve", help="serve the cockpit (Dash dev server; use gunicorn app:server in production)")
     p.add_argument("--dev", action="store_true", help="reload when a declaration file changes")
     p.add_argument("--host", default="127.0.0.1")
@@ -81,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "scores":
         from cockpit.analytics.scores import cli_scores
         return cli_scores(_store(args), period=args.period, region=args.region, fmt=args.format)
+    if args.command == "tokens":
+        from cockpit.access.cli import cli_tokens
+        s = get_settings()
+        return cli_tokens(args, _store(args) if hasattr(args, "store") else s.store,
+                          getattr(args, "layouts", None) or s.layouts, s.accounts_db)
     if args.command == "serve":
         from cockpit.web.serve import serve
         return serve(store=_store(args), host=args.host, port=args.port, dev=args.dev)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # The region code every viewer is limited to when no login binds one (the top of the tree if unset).
     jurisdiction: str | None = None
     dev: bool = False
+    # Display tokens (and accounts): a SQLite file outside the snapshot store.
+    accounts_db: Path = PROJECT_ROOT / "data" / "accounts.db"
 
 
 @lru_cache(maxsize=1)

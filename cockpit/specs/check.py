@@ -61,5 +61,6 @@ def cli_check(store: Path, layouts: Path) -> int:
         print(err, file=sys.stderr)
     live = Database(store).live_id()
     sql_note = f"SQL checked on snapshot {live}" if live else "SQL not run: no live snapshot in the store"
-    print(f"{len(catalog.panels)} panels, {len(catalog.pages)} pages, {len(errors)} problem(s); {sql_note}")
+    print(f"{len(catalog.panels)} panels, {len(catalog.pages)} pages, {len(catalog.walls)} walls, "
+          f"{len(errors)} problem(s); {sql_note}")
     return 1 if errors else 0

@@ -6,7 +6,6 @@ what was expected, so `cockpit check` and the app's start-up refusal say the sam
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,24 +13,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from cockpit.query import validate_statement
+from cockpit.specs.errors import SpecError, pydantic_errors as _pydantic_errors, read_toml as _read_toml
 from cockpit.specs.models import PageSpec, PanelSpec, Text, ValueLabels
+from cockpit.specs.walls import WallSpec, load_walls
 
 #: The one file in layouts/ that is not a page: display names of data values.
 LABELS_FILE = "labels.toml"
 from cockpit.visuals.base import Options
 from cockpit.visuals.registry import get_visual
-
-
-@dataclass(frozen=True)
-class SpecError:
-    """One problem in one declaration file."""
-
-    file: str
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}"
 
 
 @dataclass
@@ -53,30 +42,10 @@ class Catalog:
     errors: list[SpecError] = field(default_factory=list)
     page_files: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, Text] = field(default_factory=dict)
+    walls: dict[str, WallSpec] = field(default_factory=dict)
 
     def page(self, page_id: str) -> PageSpec | None:
         return next((p for p in self.pages if p.id == page_id), None)
-
-
-def _pydantic_errors(file: str, exc: ValidationError, prefix: str = "") -> list[SpecError]:
-    out = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(file)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see the kind's options in docs/panels.md)"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        out.append(SpecError(file, prefix + loc, msg))
-    return out
-
-
-def _read_toml(path: Path, rel: str, errors: list[SpecError]) -> dict[str, Any] | None:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        errors.append(SpecError(rel, "(file)", f"not valid TOML: {exc}"))
-        return None
 
 
 def load_panel(path: Path, root: Path, errors: list[SpecError]) -> Panel | None:
@@ -171,6 +140,7 @@ def load_catalog(layouts: Path) -> Catalog:
             cat.pages.append(page)
             cat.page_files[page.id] = rel
     cat.pages.sort(key=lambda p: (p.order, p.id))
+    cat.walls = load_walls(layouts, {p.id: p for p in cat.pages}, set(cat.panels), cat.errors)
     if not cat.pages and not any(e.key == "(folder)" for e in cat.errors):
         cat.errors.append(SpecError(layouts.name, "(folder)", "no page declared (expected layouts/*.toml)"))
     return cat

@@ -43,6 +43,8 @@ class Format(BaseModel):
             text = format(v, spec) if spec else str(v)
         except ValueError:
             text = f"{v:,.2f}"
+        if "~" in self.d3 and "." in text and text[-1:].isdigit():
+            text = text.rstrip("0").rstrip(".")  # d3's '~': trim insignificant trailing zeros
         return text + self.suffix
 
 
@@ -85,6 +87,11 @@ class RenderContext:
         return "#e6edf7" if self.theme == "dark" else "#1f2a3d"
 
 
+class TrustedHTML(str):
+    """HTML text that a kind produced and sanitised itself (e.g. Markdown cleaned by nh3); a wall
+    variant may return it where plain html components cannot say what it means."""
+
+
 @dataclass(frozen=True)
 class Visual:
     """A registered visual kind."""
@@ -96,6 +103,9 @@ class Visual:
     output: Literal["figure", "component"] = "figure"
     queries: tuple[str, ...] = ()  # names of extra queries the kind can use
     description: str = ""
+    # The display-wall variant: a plotly figure dict, plain `dash.html` components or TrustedHTML,
+    # with nothing to hover or click. None: `render` with ctx.wall=True serves walls too.
+    wall: Callable[[pd.DataFrame, Any, RenderContext], Any] | None = None
 
 
 def base_layout(ctx: RenderContext, **extra: Any) -> dict:

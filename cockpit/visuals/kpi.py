@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from dash import html
 from pydantic import Field
 
 from cockpit.visuals.base import Format, Options, RenderContext, Threshold, Visual, base_layout, threshold_color
@@ -23,7 +24,11 @@ def _columns(o: KpiOptions) -> set[str]:
     return {o.value} | ({o.compare} if o.compare else set()) | ({o.of} if o.of else set())
 
 
-def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
+GOOD, BAD = "#26a69a", "#e15759"
+
+
+def _figures(df: pd.DataFrame, o: KpiOptions) -> tuple[float | None, float | None, str]:
+    """(value, comparison value, suffix), scaled: what both the tile and its wall variant show."""
     value = None if df.empty else df[o.value].iloc[0]
     value = None if pd.isna(value) else float(value) * o.format.scale
     ref = None
@@ -33,7 +38,12 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
     suffix = o.format.suffix
     if o.of and not df.empty and not pd.isna(df[o.of].iloc[0]):
         suffix = f" / {o.format.apply(df[o.of].iloc[0])}{suffix}"
-    good, bad = "#26a69a", "#e15759"
+    return value, ref, suffix
+
+
+def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
+    value, ref, suffix = _figures(df, o)
+    good, bad = GOOD, BAD
     colour = threshold_color(value, o.thresholds, ctx.font_color if ctx.theme == "dark" else o.color)
     indicator = {
         "type": "indicator",
@@ -67,5 +77,28 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
     return {"data": data, "layout": layout}
 
 
+def wall(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> html.Div:
+    """The wall tile: a large flip number (the wall animates digits that change) and the change
+    against the comparison period as an arrow, coloured by whether it is good."""
+    value, ref, suffix = _figures(df, o)
+    shown = "—" if value is None else o.format.apply(value / o.format.scale)
+    if o.format.suffix and shown.endswith(o.format.suffix):
+        shown = shown[: -len(o.format.suffix)]
+    colour = threshold_color(value, o.thresholds, ctx.font_color)
+    parts = [html.Div(className="wall-kpi__value wall-fit", style={"color": colour}, children=[
+        html.Span(shown, className="wall-flip", **{"data-value": shown}),
+        html.Span(suffix, className="wall-kpi__suffix") if value is not None and suffix else None])]
+    if ref not in (None, 0) and value is not None:
+        change = (value - ref) / abs(ref) if o.relative else value - ref
+        text = format(abs(change), ".1%") if o.relative else o.format.apply(abs(change) / o.format.scale)
+        good = (change > 0) == o.higher_is_better
+        arrow = "▲" if change > 0 else "▼" if change < 0 else "–"
+        vs = "较对比期" if ctx.lang == "zh" else "vs comparison"
+        parts.append(html.Div(className="wall-kpi__delta " + ("wall-good" if good or change == 0 else "wall-bad"),
+                              children=[html.Span(f"{arrow} {text}"), html.Span(vs, className="wall-kpi__vs")]))
+    return html.Div(parts, className="wall-kpi")
+
+
 VISUAL = Visual(name="kpi", options=KpiOptions, render=render, columns=_columns, queries=("spark",),
-                description="KPI tile with comparison delta, sparkline (extra query 'spark' with x, y) and thresholds")
+                description="KPI tile with comparison delta, sparkline (extra query 'spark' with x, y) and thresholds",
+                wall=wall)

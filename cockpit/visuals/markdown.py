@@ -19,7 +19,7 @@ from dash import dcc
 from pydantic import Field
 
 from cockpit.specs.models import Text
-from cockpit.visuals.base import Format, Options, RenderContext, Visual, require_columns, to_float
+from cockpit.visuals.base import TrustedHTML, Format, Options, RenderContext, Visual, require_columns, to_float
 
 PLACEHOLDER = re.compile(r"\{([^\W\d]\w*)\}")
 ALLOWED_TAGS = {"p", "strong", "em", "ul", "ol", "li", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td",
@@ -103,5 +103,13 @@ def render(df: pd.DataFrame, o: MarkdownOptions, ctx: RenderContext) -> dcc.Mark
                         className="cockpit-markdown" + (" cockpit-markdown--wall" if ctx.wall else ""))
 
 
+def wall(df: pd.DataFrame, o: MarkdownOptions, ctx: RenderContext) -> TrustedHTML:
+    """The same sanitised text for a wall (which has no Markdown renderer of its own)."""
+    require_columns(df, _columns(o), "markdown")
+    row = None if df.empty else df.iloc[0].to_dict()
+    return TrustedHTML('<div class="cockpit-markdown cockpit-markdown--wall">'
+                       + to_html(fill(o.text.get(ctx.lang), row, o.formats)) + "</div>")
+
+
 VISUAL = Visual(name="markdown", options=MarkdownOptions, render=render, columns=_columns, output="component",
-                description="Markdown text with {column} values from the first row, sanitised")
+                description="Markdown text with {column} values from the first row, sanitised", wall=wall)

@@ -192,6 +192,67 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
     )
 
 
+def _wall_text(col: TableColumn, v: Any, numeric: bool, lang: str) -> str:
+    value = _cell(v, numeric, lang)
+    if value is None:
+        return "—"
+    if not numeric:
+        return str(value)
+    if col.change:
+        fmt = col.format or Format(d3=",~f")
+        return "–" if value == 0 else ("▲" if value > 0 else "▼") + fmt.apply(abs(value))
+    if col.format is None:
+        # like d3's ',' on the page: thousands separators, and a whole number shows no decimals
+        return format(int(value), ",") if float(value).is_integer() else format(value, ",")
+    return col.format.apply(value)
+
+
+def wall(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> html.Div:
+    """The wall table: plain rows (no sorting, no paging, no tooltips), at most `wall_rows`, with
+    the same formats, bars, ▲/▼ colours and highlights as the interactive grid."""
+    if df.empty:
+        return html.Div(no_data_text(ctx), className="wall-empty")
+    cols = [c for c in (o.columns or [TableColumn(field=str(c)) for c in df.columns]) if c.field in df.columns]
+    shown = df.head(o.wall_rows or min(o.rows, WALL_ROWS))
+    numeric = {c.field: _is_numeric(shown[c.field]) for c in cols}
+    tops = {c.field: max((abs(x) for x in (to_float(v) for v in shown[c.field]) if x is not None), default=None)
+            for c in cols if c.bar and numeric[c.field]}
+    # Column widths as shares of the panel: the page's pixel widths, relative to each other.
+    fixed = [c.width for c in cols if c.width]
+    default = sum(fixed) / len(fixed) if fixed else 1.0
+    total = sum(c.width or default for c in cols)
+    head = html.Thead(html.Tr([html.Th(c.label.get(ctx.lang) if c.label else ctx.label(c.field),
+                                       style={"width": f"{100 * (c.width or default) / total:.1f}%"},
+                                       className="num" if numeric[c.field] else None) for c in cols]))
+    body = []
+    for rec in shown[[c.field for c in cols]].itertuples(index=False, name=None):
+        cells = []
+        for c, v in zip(cols, rec):
+            x = to_float(v) if numeric[c.field] else None
+            style, classes = {}, ["num"] if numeric[c.field] else []
+            rule = next((h for h in c.highlight if x is not None and _compare(x, h.op, h.value)), None)
+            if rule is not None:
+                style.update({k: v for k, v in (("color", rule.color), ("background", rule.background),
+                                                ("fontWeight", "bold" if rule.bold else None)) if v})
+            elif c.bar and x is not None and tops.get(c.field):
+                share = max(0.0, min(100.0, 100 * abs(x) / tops[c.field]))
+                fill = rgba(o.bar_color, 0.35)
+                style["background"] = f"linear-gradient(90deg, {fill} {share:.1f}%, rgba(0,0,0,0) {share:.1f}%)"
+            if c.change and x:
+                classes.append("wall-good" if (x > 0) == c.up_is_good else "wall-bad")
+            cells.append(html.Td(_wall_text(c, v, numeric[c.field], ctx.lang), style=style or None,
+                                 className=" ".join(classes) or None))
+        body.append(html.Tr(cells))
+    return html.Div(html.Table([head, html.Tbody(body)], className="wall-table"), className="wall-table-wrap")
+
+
+def _compare(x: float, op: str, value: float | str) -> bool:
+    if isinstance(value, str):
+        return False
+    return {">": x > value, ">=": x >= value, "<": x < value, "<=": x <= value,
+            "==": x == value, "!=": x != value}[op]
+
+
 VISUAL = Visual(name="ranking_table", options=RankingTableOptions, render=render, columns=_columns,
-                output="component",
+                output="component", wall=wall,
                 description="sortable ranking table with number formats, in-cell bars, ▲/▼ changes and highlights")

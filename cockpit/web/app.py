@@ -13,6 +13,7 @@ from cockpit.web.callbacks import register_callbacks
 from cockpit.web.views import Views
 from cockpit.web.catalog import CatalogHolder
 from cockpit.web.shell import app_layout
+from cockpit.web.wall.routes import register_wall_routes
 
 
 def create_app(layouts: Path | None = None, dev: bool | None = None) -> Dash:
@@ -33,7 +34,9 @@ def create_app(layouts: Path | None = None, dev: bool | None = None) -> Dash:
     # Callback bodies are small JSON; anything bigger is not from our pages.
     app.server.config["MAX_CONTENT_LENGTH"] = 1 << 20
     results.init_app(app.server)
-    register_callbacks(app, Views(holder, get_db()))
+    views = Views(holder, get_db())
+    register_callbacks(app, views)
+    register_wall_routes(app.server, views)
 
     _register_assets(app)
 

@@ -36,7 +36,8 @@ class CatalogHolder:
         self._stamp = self._mtimes()
 
     def _mtimes(self) -> tuple:
-        files = sorted(self.layouts.glob("*.toml")) + sorted((self.layouts / "panels").glob("*.toml"))
+        files = [*sorted(self.layouts.glob("*.toml")), *sorted((self.layouts / "panels").glob("*.toml")),
+                 *sorted((self.layouts / "walls").glob("*.toml"))]
         return tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
 
     def get(self) -> Catalog:

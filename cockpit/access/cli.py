@@ -1,0 +1,69 @@
+"""`cockpit tokens create|list|revoke`: display tokens for walls."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from cockpit.access import tokens
+
+
+def _live_regions(store: Path):
+    """The live snapshot's region index, or None when nothing is published yet."""
+    from cockpit.db import Database
+    from cockpit.regions import region_index
+
+    db = Database(store)
+    live = db.live_id()
+    return region_index(db, live) if live else None
+
+
+def cli_tokens(args, store: Path, layouts: Path, accounts_db: Path) -> int:
+    """Run one `cockpit tokens` action; messages name what is wrong and exit 2."""
+    if args.action == "list":
+        rows = tokens.list_tokens(accounts_db)
+        if not rows:
+            print("no display tokens yet: cockpit tokens create --wall NAME")
+            return 0
+        print(f"{'id':<15} {'wall':<20} {'region':<10} {'status':<8} {'created':<26} {'last used':<26} label")
+        for t in rows:
+            status = "active" if t.active else "revoked"
+            print(f"{t.id:<15} {t.wall:<20} {t.region:<10} {status:<8} {t.created_at:<26} "
+                  f"{t.last_used_at or '—':<26} {t.label}")
+        return 0
+    if args.action == "revoke":
+        if tokens.revoke(accounts_db, args.id):
+            print(f"revoked {args.id}: walls opened with it stop at their next check")
+            return 0
+        print(f"cockpit tokens revoke: no active token {args.id!r} (see cockpit tokens list)", file=sys.stderr)
+        return 2
+    # create
+    from cockpit.specs.loader import load_catalog
+
+    catalog = load_catalog(layouts)
+    if args.wall not in catalog.walls:
+        known = ", ".join(sorted(catalog.walls)) or "none"
+        print(f"cockpit tokens create: no wall named {args.wall!r} in {layouts}/walls (walls: {known})",
+              file=sys.stderr)
+        return 2
+    index = _live_regions(store)
+    region = args.region
+    if index is not None:
+        if region is None:
+            region = index.tops[0] if index.tops else None
+        if region is None or index.get(region) is None:
+            print(f"cockpit tokens create: region {region!r} is not in the live snapshot", file=sys.stderr)
+            return 2
+        name = index.get(region).name
+    elif region is None:
+        print("cockpit tokens create: no snapshot is published yet, so give --region CODE", file=sys.stderr)
+        return 2
+    else:
+        name = "?"
+    token, text = tokens.create(accounts_db, args.wall, region, args.label or "")
+    print(token.id)
+    print(f"wall {token.wall} · region {region} {name} · label {token.label or '—'}")
+    print("keep this URL secret: it opens the wall without a login (revoke with cockpit tokens revoke ID)")
+    print(f"/wall/{quote(token.wall)}?token={text}")
+    return 0
