@@ -62,8 +62,8 @@ class Server:
     """A gunicorn process serving the cockpit on a free loopback port."""
 
     def __init__(self, store: Path, layouts: Path, cache: Path, log: Path, workers: int = 1, threads: int = 8,
-                 **env: str):
-        self.port = free_port()
+                 port: int | None = None, **env: str):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = {**os.environ, "COCKPIT_STORE": str(store), "COCKPIT_LAYOUTS": str(layouts),
                    "COCKPIT_CACHE_DIR": str(cache), "COCKPIT_DEV": "1", **env}
@@ -72,7 +72,7 @@ class Server:
         self.proc = subprocess.Popen(
             [str(gunicorn), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--threads", str(threads),
              "--timeout", "120", "app:server"],
-            cwd=ROOT, env=environ, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+            cwd=ROOT, env=environ, stdout=log.open("ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -78,7 +78,7 @@ def list_tokens(db: Path) -> list[DisplayToken]:
 
 def revoke(db: Path, token_id: str) -> bool:
     """Revoke a token by id; False when no active token has that id."""
-    if not _ID.match(token_id or ""):
+    if not isinstance(token_id, str) or not _ID.fullmatch(token_id):
         return False
     with connect(db) as con:
         cur = con.execute("UPDATE display_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
@@ -91,7 +91,7 @@ def verify(db: Path, text: object, wall: str) -> DisplayToken | None:
     unknown, wrong secret, revoked, another wall). Never raises on client input."""
     if not isinstance(text, str) or not db.exists():
         return None
-    m = _TOKEN.match(text)
+    m = _TOKEN.fullmatch(text)
     if m is None:
         return None
     token_id, secret = m.groups()

@@ -405,6 +405,8 @@
   window.addEventListener("unhandledrejection", function (e) { e.preventDefault(); });
 
   window.cockpitWall = {
+    // Show the next step now (rehearsals and tests; the rotation timer goes on from there).
+    _advance: function () { clearTimeout(timers.next); advance(); },
     state: function () {
       return {
         index: state.index, snapshot: state.snapshot, offline: state.offline, stopped: state.stopped,
