@@ -299,30 +299,34 @@
   }
 
   function advance() {
-    if (state.stopped || !state.plan) return;
+    if (state.stopped || !state.plan || state.busy) return;
     var steps = state.plan.steps;
     if (!steps.length) { screenTitle.textContent = S.no_steps; schedule(30000 / speed); return; }
     var i = (state.index + 1) % steps.length;
     var step = steps[i];
+    state.busy = true;  // one step at a time, whoever asks (timer, resize, new plan)
     loadStep(step).then(function (payload) {
       var layer = buildLayer(step);
       stage.appendChild(layer);
       return fill(layer, step, payload).then(function () {
         var old = Array.prototype.filter.call(stage.children, function (n) { return n !== layer; });
         layer.classList.add("is-shown");
-        old.forEach(function (n) { n.classList.remove("is-shown"); });
-        setTimeout(function () { old.forEach(purgeLayer); }, 700);
+        // The screen shown until now fades out; anything older goes at once: two layers at most.
+        old.forEach(function (n, k) { if (k < old.length - 1) purgeLayer(n); else n.classList.remove("is-shown"); });
+        var leaving = old[old.length - 1];
+        if (leaving) setTimeout(function () { purgeLayer(leaving); }, 700);
         state.index = i;
         state.stepsShown += 1;
         screenTitle.textContent = step.title;
         var ms = step.seconds * 1000 / speed;
+        state.scheduledMs = ms;
         runProgress(ms);
         schedule(ms);
       });
     }).catch(function () {
       // Nothing to show for that step (offline with no copy): keep the current screen, try again soon.
       if (!state.stopped) schedule(Math.min(10000, 5000 / speed + 1000));
-    });
+    }).then(function () { state.busy = false; });
   }
 
   function refreshCurrent() {
@@ -412,6 +416,7 @@
         index: state.index, snapshot: state.snapshot, offline: state.offline, stopped: state.stopped,
         stepsShown: state.stepsShown, refreshes: state.refreshes, loadedAt: state.loadedAt,
         step: state.plan && state.index >= 0 ? state.plan.steps[state.index] : null,
+        scheduledMs: state.scheduledMs,
         layers: stage.children.length, plots: document.querySelectorAll(".js-plotly-plot").length,
         shape: currentLayer() ? currentLayer().dataset.shape : null
       };
