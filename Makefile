@@ -52,3 +52,4 @@ clean:
 ## make bench: print speed and memory figures (ratios against baselines from the same run)
 bench: install-test
 	@$(PY) bench/bench_cockpit.py
+	@$(PY) bench/bench_wall.py

@@ -218,3 +218,13 @@ def test_step_payload_is_scoped_to_the_token_and_refuses_other_values(wall_serve
     for query in ("screen=0&value=330203001", "screen=7", "screen=x", "screen=0&value=%3Cscript%3E"):
         status, body = _get(f"{wall_server.url}/wall/street-tour/step?token={text}&{query}")
         assert status == 400 and "panels" not in body, query
+
+
+def test_docs_name_every_key_of_a_wall_file():
+    from cockpit.specs.walls import Rotate, Screen, WallSpec
+
+    text = (ROOT / "docs" / "walls.md").read_text(encoding="utf-8")
+    keys = [k for k in WallSpec.model_fields if k != "id"]
+    keys += [f"screens.{k}" for k in Screen.model_fields] + [f"screens.rotate.{k}" for k in Rotate.model_fields]
+    missing = [k for k in keys if f"`{k}`" not in text]
+    assert missing == [], f"docs/walls.md does not describe {missing}"
