@@ -77,6 +77,16 @@ def _page(title: str, lang: str, boot: dict | None, notice: str | None = None) -
             f'<link rel="stylesheet" href="{css}"></head><body class="wall-body">{body}{scripts}</body></html>')
 
 
+def _retry_page() -> str:
+    """What a wall shows while its page cannot be built (e.g. the store is being repaired): a calm
+    notice that tries again by itself."""
+    return ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30">'
+            '<title>治理驾驶舱</title><style>html,body{margin:0;height:100%;background:#06101f;color:#8ea3c0;'
+            'font-family:"Noto Sans CJK SC",sans-serif;cursor:none}div{height:100%;display:flex;align-items:center;'
+            'justify-content:center;font-size:4vmin}</style></head><body><div>正在连接数据服务… Connecting…</div>'
+            '</body></html>')
+
+
 def register_wall_routes(server: Flask, views: Views) -> None:
     """Attach the wall routes to the app's Flask server."""
     bp = Blueprint("walls", __name__)
@@ -96,15 +106,19 @@ def register_wall_routes(server: Flask, views: Views) -> None:
 
     @bp.get("/wall/<name>")
     def wall_page(name: str):
-        wall, token = authorised(name)
-        if wall is None:
-            return _no_store(Response(_page("治理驾驶舱", "zh", None, notice="unauthorised"), status=403))
-        lang = wall.lang
-        live = views.db.live_id()
-        boot = {"name": wall.id, "title": wall.title.get(lang), "lang": lang, "strings": STRINGS[lang],
-                "check_seconds": wall.check_seconds, "refresh_seconds": wall.refresh_seconds,
-                "reload_at": wall.reload_at, "demo": bool(live and views.is_demo(live))}
-        return _no_store(Response(_page(wall.title.get(lang), lang, boot), mimetype="text/html"))
+        try:
+            wall, token = authorised(name)
+            if wall is None:
+                return _no_store(Response(_page("治理驾驶舱", "zh", None, notice="unauthorised"), status=403))
+            lang = wall.lang
+            live = views.db.live_id()
+            boot = {"name": wall.id, "title": wall.title.get(lang), "lang": lang, "strings": STRINGS[lang],
+                    "check_seconds": wall.check_seconds, "refresh_seconds": wall.refresh_seconds,
+                    "reload_at": wall.reload_at, "demo": bool(live and views.is_demo(live))}
+            return _no_store(Response(_page(wall.title.get(lang), lang, boot), mimetype="text/html"))
+        except Exception:  # noqa: BLE001 - a screen must never show an error page
+            log.exception("wall page %s failed", name)
+            return _no_store(Response(_retry_page(), status=503, mimetype="text/html"))
 
     @bp.get("/wall/<name>/plan")
     def wall_plan(name: str):
