@@ -1,4 +1,4 @@
-"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, scores, tokens, serve."""
+"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, scores, tokens, users, serve."""
 
 from __future__ import annotations
 
@@ -62,6 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
     t = tok.add_parser("revoke", help="revoke a token by id")
     t.add_argument("id")
 
+    p = sub.add_parser("users", help="accounts of leaders, analysts and admins (role + jurisdiction)")
+    usr = p.add_subparsers(dest="action", required=True)
+    u = usr.add_parser("add", help="a new account")
+    u.add_argument("name")
+    u.add_argument("--role", required=True, choices=["leader", "analyst", "admin"])
+    u.add_argument("--region", required=True, help="region code of the account's jurisdiction")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _store_arg(u)
+    usr.add_parser("list", help="every account with role, region and status")
+    u = usr.add_parser("disable", help="disable an account (its sessions end)")
+    u.add_argument("name")
+    u = usr.add_parser("passwd", help="set a new password (its sessions end)")
+    u.add_argument("name")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
     p = sub.add_parser("serve", help="serve the cockpit (Dash dev server; use gunicorn app:server in production)")
     p.add_argument("--dev", action="store_true", help="reload when a declaration file changes")
     p.add_argument("--host", default="127.0.0.1")
@@ -98,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         s = get_settings()
         return cli_tokens(args, _store(args) if hasattr(args, "store") else s.store,
                           getattr(args, "layouts", None) or s.layouts, s.accounts_db)
+    if args.command == "users":
+        from cockpit.access.cli import cli_users
+        s = get_settings()
+        return cli_users(args, _store(args) if hasattr(args, "store") else s.store, s.accounts_db)
     if args.command == "serve":
         from cockpit.web.serve import serve
         return serve(store=_store(args), host=args.host, port=args.port, dev=args.dev)

@@ -1,4 +1,4 @@
-"""`cockpit tokens create|list|revoke`: display tokens for walls."""
+"""`cockpit tokens …` (display tokens for walls) and `cockpit users …` (accounts)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from cockpit.access import tokens
+import getpass
+
+from cockpit.access import tokens, users
 
 
 def _live_regions(store: Path):
@@ -67,3 +69,52 @@ def cli_tokens(args, store: Path, layouts: Path, accounts_db: Path) -> int:
     print("keep this URL secret: it opens the wall without a login (revoke with cockpit tokens revoke ID)")
     print(f"/wall/{quote(token.wall)}?token={text}")
     return 0
+
+
+def _read_password(args, confirm: bool = True) -> str:
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if confirm and getpass.getpass("again: ") != first:
+        raise users.AccountError("the two passwords differ")
+    return first
+
+
+def cli_users(args, store: Path, accounts_db: Path) -> int:
+    """Run one `cockpit users` action; a refused request says why and exits 2."""
+    try:
+        if args.action == "list":
+            rows = users.list_users(accounts_db)
+            if not rows:
+                print("no accounts yet: cockpit users add NAME --role admin --region CODE")
+                return 0
+            print(f"{'name':<20} {'role':<8} {'region':<10} {'status':<9} created")
+            for u in rows:
+                print(f"{u.name:<20} {u.role:<8} {u.region:<10} {'active' if u.active else 'disabled':<9} "
+                      f"{u.created_at}")
+            return 0
+        if args.action == "add":
+            index = _live_regions(store)
+            if index is not None and index.get(args.region) is None:
+                raise users.AccountError(f"region {args.region!r} is not in the live snapshot")
+            user = users.add(accounts_db, args.name, args.role, args.region, _read_password(args))
+            users.audit(accounts_db, "cli", "users_add", f"{user.name} {user.role} {user.region}")
+            print(f"added {user.name}: {user.role} of region {user.region}")
+            return 0
+        if args.action == "disable":
+            if not users.disable(accounts_db, args.name):
+                raise users.AccountError(f"no active account {args.name!r}")
+            users.audit(accounts_db, "cli", "users_disable", args.name)
+            print(f"disabled {args.name}: it cannot log in, and its open sessions end")
+            return 0
+        if args.action == "passwd":
+            if users.get(accounts_db, args.name) is None:
+                raise users.AccountError(f"no account {args.name!r}")
+            users.set_password(accounts_db, args.name, _read_password(args))
+            users.audit(accounts_db, "cli", "users_passwd", args.name)
+            print(f"password of {args.name} changed; its open sessions end")
+            return 0
+    except users.AccountError as exc:
+        print(f"cockpit users {args.action}: {exc}", file=sys.stderr)
+        return 2
+    raise AssertionError(args.action)

@@ -12,6 +12,31 @@ from pathlib import Path
 from typing import Iterator
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name          TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,       -- argon2id, with its own salt and parameters
+    role          TEXT NOT NULL CHECK (role IN ('leader', 'analyst', 'admin')),
+    region_code   TEXT NOT NULL,       -- the account's jurisdiction: a region and its subtree
+    created_at    TEXT NOT NULL,
+    disabled_at   TEXT,
+    session_epoch INTEGER NOT NULL DEFAULT 0   -- bumped by passwd/disable: older sessions end
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    name TEXT NOT NULL,
+    at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_by_name ON login_failures (name, at);
+CREATE TABLE IF NOT EXISTS audit (
+    at     TEXT NOT NULL,
+    actor  TEXT NOT NULL,              -- account name, or 'token:<id>' for a display
+    event  TEXT NOT NULL,              -- login, login_failed, logout, view, users_add ...
+    detail TEXT NOT NULL DEFAULT '',
+    ip     TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS display_tokens (
     id           TEXT PRIMARY KEY,
     secret_hash  TEXT NOT NULL,        -- sha256 of the secret half; the secret itself is never stored
