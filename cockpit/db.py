@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from cockpit.duck import ident
 from cockpit.settings import get_settings
 from cockpit.snapshot import snapshot_views
 from cockpit.store import SNAPSHOT_ID, read_live_id
@@ -122,7 +123,7 @@ class Database:
         """This thread's cursor, reading the views of one snapshot (unqualified names resolve there)."""
         schema = self.attach(snapshot_id).schema
         cur = self.cursor()
-        cur.execute(f'USE "{schema}"')
+        cur.execute(f"USE {ident(schema)}")
         return cur
 
     # -- snapshots --------------------------------------------------------------------------
@@ -149,10 +150,10 @@ class Database:
                 return info
             info = snapshot_info(self.store, snapshot_id)
             schema = info.schema
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
             views = _view_sources(info)
             for name, sql in views.items():
-                con.execute(f'CREATE OR REPLACE VIEW "{schema}"."{name}" AS {sql}')
+                con.execute(f"CREATE OR REPLACE VIEW {ident(schema)}.{ident(name)} AS {sql}")
             self._views[snapshot_id] = sorted(views)
             self._schemas[snapshot_id] = info
             return info
