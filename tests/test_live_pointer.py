@@ -9,6 +9,7 @@ directory without a manifest.
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -25,6 +26,7 @@ from cockpit.ingest import cli_ingest, ingest
 from cockpit.store import Store, StoreError, cli_snapshots, read_live_id
 
 LIVE = "00001_2026-11-25"
+PACKAGE = Path(__file__).resolve().parent.parent / "cockpit"
 
 BAD_POINTERS = {
     "garbage": b"garbage\n",
@@ -100,3 +102,12 @@ def test_a_bad_pointer_is_refused_by_every_reader(store: Path, pointer: bytes, c
     assert (store / "CURRENT").read_bytes() == pointer
     assert sorted(p.name for p in (store / "snapshots").iterdir()) == [LIVE, "00002_2026-11-26"]
     assert json.loads((store / "snapshots" / LIVE / "manifest.json").read_text(encoding="utf-8"))["id"] == LIVE
+
+
+def test_only_the_store_names_the_pointer_file():
+    """Every reader goes through read_live_id: no other module builds the path STORE/CURRENT."""
+    naming = sorted(
+        path.relative_to(PACKAGE.parent).as_posix() for path in PACKAGE.rglob("*.py")
+        if any(isinstance(n, ast.Constant) and n.value == "CURRENT"
+               for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))))
+    assert naming == ["cockpit/store.py"]
