@@ -51,6 +51,7 @@ def _crs_name(crs) -> str:
 
 
 def check_geo_metadata(run: DropCheck, t: TableContract, schema: pa.Schema) -> None:
+    """The GeoParquet 'geo' metadata: a geometry column, WKB encoding, an accepted CRS."""
     meta = (schema.metadata or {}).get(b"geo")
     if meta is None:
         run.add(Problem(t.file, "geometry", "not GeoParquet: no 'geo' metadata (write it with "

@@ -32,6 +32,7 @@ def fk_target(run: DropCheck, src: TableContract, col: Column) -> str | None:
 
 
 def check_foreign_keys(run: DropCheck, t: TableContract) -> None:
+    """Every value of the table's foreign-key columns (each element of a list) exists in its target."""
     for col in t.columns:
         if col.references is None or col.name not in run.usable.get(t.name, set()):
             continue

@@ -78,6 +78,7 @@ def check_rows(run: DropCheck, t: TableContract) -> None:
 
 
 def check_unique(run: DropCheck, t: TableContract, key: tuple[str, ...]) -> None:
+    """No two rows share a (non-null) value of `key`."""
     cols = ", ".join(ident(k) for k in key)
     on = " AND ".join(f"v.{ident(k)} = d.{ident(k)}" for k in key)
     shown = " || ', ' || ".join(f"CAST(v.{ident(k)} AS VARCHAR)" for k in key)
@@ -92,6 +93,7 @@ def check_unique(run: DropCheck, t: TableContract, key: tuple[str, ...]) -> None
 
 
 def check_table_rule(run: DropCheck, t: TableContract, rule: TableRule) -> None:
+    """One rule over the whole table, as a query selecting offending rows."""
     inner = rule.sql.format(t=run.view(t.name))
     sql = (f"SELECT count(*), min(rn, {MAX_ROWS_SHOWN}), arg_min(CAST(value AS VARCHAR), rn) "
            f"FROM ({inner}) q")

@@ -22,6 +22,7 @@ PANDAS_INDEX = re.compile(r"^__index_level_\d+__$")
 
 
 def check_schema(run: DropCheck, t: TableContract, path: Path) -> None:
+    """Columns and types of one core file; records its usable columns and opens its view `drop_<name>`."""
     try:
         with pq.ParquetFile(path) as pf:
             schema = pf.schema_arrow
