@@ -45,8 +45,12 @@ PAUSE_STEPS = ("after-staging-written", "after-snapshot-rename", "after-pointer-
                "after-pointer-replaced")
 
 
-class StoreError(RuntimeError):
-    """The store is not in a state we can work with (e.g. CURRENT names a missing snapshot)."""
+class StoreError(RuntimeError, LookupError):
+    """The store is not in a state we can work with (e.g. CURRENT names a missing snapshot).
+
+    Also a LookupError: to a reader it means "no snapshot to serve", which the web shows as such
+    (its message is shown verbatim, so it names no server path).
+    """
 
 
 @dataclass
@@ -78,11 +82,11 @@ def read_live_id(root: Path) -> str | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"{pointer} cannot be read: {exc}") from None
+        raise StoreError(f"CURRENT cannot be read ({type(exc).__name__})") from None
     if not SNAPSHOT_ID.fullmatch(text):
-        raise StoreError(f"{pointer} does not hold a snapshot id: {text!r}")
+        raise StoreError(f"CURRENT does not hold a snapshot id: {text[:64]!r}")
     if not (Path(root) / "snapshots" / text / "manifest.json").is_file():
-        raise StoreError(f"{pointer} names {text}, which has no manifest")
+        raise StoreError(f"CURRENT names {text}, which has no manifest")
     return text
 
 
