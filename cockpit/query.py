@@ -21,11 +21,9 @@ import duckdb
 import pandas as pd
 
 from cockpit.db import Database, get_db
+from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.settings import get_settings
 
-# Columns a cross-filter may constrain. A click on a panel whose options declare one of these
-# fields sets `f_<field>`; every scoped relation having that column honours it.
-CROSS_FILTER_FIELDS = ("category", "channel", "handling_level", "runway", "stage", "list", "status")
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)

@@ -9,7 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cockpit.query import CROSS_FILTER_FIELDS, QueryContext
+from cockpit.fields import CROSS_FILTER_FIELDS
+from cockpit.query import QueryContext
 from cockpit.relations import RELATIONS
 from cockpit.specs.models import Grid, PageSpec, PanelSpec
 from cockpit.visuals.registry import visuals
@@ -31,7 +32,7 @@ PARAMS = {
 
 def _type(annotation: Any) -> str:
     text = getattr(annotation, "__name__", None) or str(annotation)
-    return text.replace("typing.", "").replace("cockpit.visuals.base.", "").replace("cockpit.specs.models.", "")
+    return text.replace("typing.", "").replace("cockpit.visuals.base.", "").replace("cockpit.specs.models.", "").replace("cockpit.text.", "")
 
 
 def _options_table(model: type[BaseModel]) -> list[str]:

@@ -14,12 +14,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from cockpit.query import validate_statement
-from cockpit.specs.models import PageSpec, PanelSpec, Text, ValueLabels
+from cockpit.specs.models import PageSpec, PanelSpec, ValueLabels
+from cockpit.text import Text
+from cockpit.visuals.base import Options
+from cockpit.visuals.registry import get_visual
 
 #: The one file in layouts/ that is not a page: display names of data values.
 LABELS_FILE = "labels.toml"
-from cockpit.visuals.base import Options
-from cockpit.visuals.registry import get_visual
 
 
 @dataclass(frozen=True)

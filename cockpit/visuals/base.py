@@ -10,7 +10,7 @@ from typing import Any, Callable, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from cockpit.specs.models import Text
+from cockpit.text import Text
 
 
 class Options(BaseModel):
