@@ -22,7 +22,7 @@ import pandas as pd
 
 from cockpit.db import Database, get_db
 from cockpit.fields import CROSS_FILTER_FIELDS
-from cockpit.settings import get_settings
+from cockpit.settings import Settings, get_settings
 
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -149,10 +149,10 @@ class ResultCache:
     def __init__(self) -> None:
         self.cache = None
 
-    def init_app(self, server) -> None:
+    def init_app(self, server, settings: Settings | None = None) -> None:
         from flask_caching import Cache
 
-        s = get_settings()
+        s = settings or get_settings()
         config: dict[str, Any] = {"CACHE_TYPE": s.cache_type, "CACHE_DEFAULT_TIMEOUT": s.cache_timeout_s}
         if s.cache_type == "FileSystemCache":
             s.cache_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from cockpit.specs.loader import load_panel
 from cockpit.visuals import registry
 from plugin_support import installed, subprocess_env, write_dist_info
 from test_specs import GOOD_PANEL, ROOT
-from test_visuals import BUILTIN
+from visual_samples import BUILTIN
 
 
 def test_a_builtin_kind_that_fails_to_load_raises(tmp_path):

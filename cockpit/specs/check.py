@@ -39,8 +39,9 @@ def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
             except QueryError as exc:
                 errors.append(SpecError(panel.file, f"queries.{name}", f"does not run: {exc}"))
                 continue
-            if name == "spark" and not {"x", "y"} <= qcols:
-                errors.append(SpecError(panel.file, f"queries.{name}", "must return columns x and y"))
+            wanted = visual.queries.get(name, ())
+            if not set(wanted) <= qcols:
+                errors.append(SpecError(panel.file, f"queries.{name}", f"must return columns {' and '.join(wanted)}"))
     return errors
 
 

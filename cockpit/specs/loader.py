@@ -106,7 +106,12 @@ def load_panel(path: Path, root: Path, errors: list[SpecError]) -> Panel | None:
             errors.append(SpecError(rel, key, problem))
             ok = False
     for name in spec.queries:
-        if name not in visual.queries:
+        if name in visual.renamed_queries:
+            new = visual.renamed_queries[name]
+            errors.append(SpecError(rel, f"queries.{name}", f"was renamed to {new!r} (kind {spec.kind!r}): "
+                                                           f"write `{new} = ...` under [queries]"))
+            ok = False
+        elif name not in visual.queries:
             known = ", ".join(visual.queries) or "none"
             errors.append(SpecError(rel, f"queries.{name}", f"kind {spec.kind!r} uses no query {name!r} (it uses: {known})"))
             ok = False
