@@ -220,3 +220,16 @@ def test_gauge_progress_bars_per_row():
     assert bars["y"] == ["需求", "场景", "改革"]
     assert bars["x"] == [0.3, None, None]  # missing value, zero max: no bar rather than a crash
     assert track["text"][0] == "3 / 10  30%"
+
+
+def test_visual_interface_checks_and_defaults():
+    from cockpit.visuals.base import Options, Visual
+
+    def draw(df, o, ctx):
+        return {"data": [], "layout": {}}
+
+    plain = Visual(name="p", options=Options, render=draw, columns=lambda o: set(), queries=("extra",))
+    assert plain.queries == {"extra": ()}  # names only: no required columns
+    assert plain.prepare is plain.update is plain.wall is plain.click is None
+    with pytest.raises(TypeError, match="update and update_key go together"):
+        Visual(name="p", options=Options, render=draw, columns=lambda o: set(), update=lambda df, o, c: [])

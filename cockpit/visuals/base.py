@@ -215,6 +215,8 @@ class Visual:
         point_value)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.queries, Mapping):  # a plain list of names: no columns required
+            object.__setattr__(self, "queries", {name: () for name in self.queries})
         if (self.update is None) != (self.update_key is None):
             raise TypeError(f"visual {self.name!r}: update and update_key go together")
 
