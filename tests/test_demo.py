@@ -83,8 +83,9 @@ def test_schemas(drop):
 
 
 def test_contract_schemas_match(drop):
-    contract = pytest.importorskip("cockpit.contract")
-    type_accepts = pytest.importorskip("cockpit.contract_types").type_accepts
+    from cockpit import contract
+    from cockpit.contract_types import type_accepts
+
     for name, tc in contract.CONTRACTS.items():
         schema = pq.read_schema(drop / tc.file)
         for col in tc.columns:
@@ -94,7 +95,8 @@ def test_contract_schemas_match(drop):
 
 
 def test_demo_drop_validates(drop):
-    validate = pytest.importorskip("cockpit.ingest.validate")
+    from cockpit.ingest import validate
+
     problems = validate.validate_drop(drop, None)
     assert problems == [], validate.format_problems(problems)
 

@@ -8,6 +8,10 @@ from pydantic import Field
 from cockpit.visuals.base import Format, Options, RenderContext, Threshold, Visual, base_layout, threshold_color
 
 
+#: The extra query drawing the sparkline under the value (columns x, y).
+SPARKLINE = "sparkline"
+
+
 class KpiOptions(Options):
     value: str = Field(description="column holding the value (first row)")
     compare: str | None = Field(default=None, description="column holding the comparison-period value")
@@ -51,7 +55,7 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
             "font": {"size": 16 if not ctx.wall else 22},
         }
     data = [indicator]
-    spark = ctx.frames.get("spark")
+    spark = ctx.frames.get(SPARKLINE)
     if spark is not None and not spark.empty and {"x", "y"} <= set(spark.columns):
         data.append({"type": "scatter", "mode": "lines", "x": spark["x"].astype(str).tolist(),
                      "y": [None if pd.isna(v) else float(v) for v in spark["y"]],
@@ -67,5 +71,7 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
     return {"data": data, "layout": layout}
 
 
-VISUAL = Visual(name="kpi", options=KpiOptions, render=render, columns=_columns, queries=("spark",),
-                description="KPI tile with comparison delta, sparkline (extra query 'spark' with x, y) and thresholds")
+VISUAL = Visual(name="kpi", options=KpiOptions, render=render, columns=_columns,
+                queries={SPARKLINE: ("x", "y")}, renamed_queries={"spark": SPARKLINE},
+                description=f"KPI tile with comparison delta, sparkline (extra query '{SPARKLINE}' with x, y) "
+                            "and thresholds")
