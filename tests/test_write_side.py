@@ -26,7 +26,7 @@ OLD_WRITE_SIDE = ("cockpit.validate", "cockpit.rollups")
 
 # Read side, lowest layer first: a module imports from its own layer or the ones below it.
 LAYERS = (
-    ("cockpit", "cockpit.settings", "cockpit.duck"),
+    ("cockpit", "cockpit.settings", "cockpit.duck", "cockpit.text", "cockpit.fields"),
     ("cockpit.contract", "cockpit.contract_types", "cockpit.contract_docs"),
     ("cockpit.store",),
     ("cockpit.snapshot", "cockpit.db", "cockpit.analytics", "cockpit.query", "cockpit.relations",
