@@ -19,22 +19,13 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from cockpit.web import wire
 
-from test_callbacks_http import GRAPH_KEY  # noqa: E402  (the callback wire format, shared with tests)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def graph_body(panel: str, search: str, figkey=None) -> bytes:
-    gid = {"type": "graph", "panel": panel}
-    outs = [({}, "figure"), ({"type": "figkey"}, "data"), ({"type": "stamp", "out": "figure"}, "children"),
-            ({"type": "error", "out": "figure"}, "children"), ({"type": "sqlmeta", "out": "figure"}, "children")]
-    return json.dumps({
-        "output": GRAPH_KEY, "outputs": [{"id": {**gid, **x}, "property": p} for x, p in outs],
-        "inputs": [{"id": "url", "property": "search", "value": search}, {"id": gid, "property": "id", "value": gid}],
-        "state": [{"id": {"type": "figkey", "panel": panel}, "property": "data", "value": figkey},
-                  {"id": "url", "property": "pathname", "value": "/"}, []],
-        "changedPropIds": ["url.search"]}).encode()
+    return json.dumps(wire.graph_request(panel, search, figkey=figkey)).encode()
 
 
 def timed(fn, n: int) -> list[float]:
@@ -47,13 +38,14 @@ def timed(fn, n: int) -> list[float]:
 
 
 def in_process(store: Path) -> None:
-    os.environ.update(COCKPIT_STORE=str(store), COCKPIT_CACHE_TYPE="NullCache")
+    from cockpit.db import Database
+    from cockpit.settings import Settings
     from cockpit.web.app import create_app
 
-    client = create_app().server.test_client()
+    client = create_app(Settings(store=store, cache_type="NullCache"), Database(store)).server.test_client()
 
     def post(body):
-        resp = client.post("/_dash-update-component", data=body, content_type="application/json")
+        resp = client.post(wire.UPDATE_PATH, data=body, content_type="application/json")
         assert resp.status_code == 200
         return resp
 

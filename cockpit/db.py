@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -20,10 +19,10 @@ from pathlib import Path
 
 import duckdb
 
-from cockpit.rollups import snapshot_views
+from cockpit.duck import ident
 from cockpit.settings import get_settings
-
-_SNAPSHOT_ID = re.compile(r"^[0-9]{5}_[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+from cockpit.snapshot import snapshot_views
+from cockpit.store import SNAPSHOT_ID, read_live_id
 
 
 @dataclass(frozen=True)
@@ -41,26 +40,17 @@ class SnapshotInfo:
         return "snap_" + self.id.replace("-", "_")
 
 
-def live_snapshot_id(store: Path) -> str | None:
-    """The id CURRENT points at, or None when nothing is published."""
-    try:
-        text = (store / "CURRENT").read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return text or None
-
-
 def list_snapshot_ids(store: Path) -> list[str]:
     """Every published snapshot id, oldest first."""
     root = store / "snapshots"
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if _SNAPSHOT_ID.match(p.name) and (p / "manifest.json").is_file())
+    return sorted(p.name for p in root.iterdir() if SNAPSHOT_ID.fullmatch(p.name) and (p / "manifest.json").is_file())
 
 
 def snapshot_info(store: Path, snapshot_id: str) -> SnapshotInfo:
     """Read one snapshot's manifest. Raises KeyError for ids that are not published snapshots."""
-    if not _SNAPSHOT_ID.match(snapshot_id or ""):
+    if not SNAPSHOT_ID.fullmatch(snapshot_id or ""):
         raise KeyError(f"not a snapshot id: {snapshot_id!r}")
     path = store / "snapshots" / snapshot_id
     try:
@@ -133,12 +123,14 @@ class Database:
         """This thread's cursor, reading the views of one snapshot (unqualified names resolve there)."""
         schema = self.attach(snapshot_id).schema
         cur = self.cursor()
-        cur.execute(f'USE "{schema}"')
+        cur.execute(f"USE {ident(schema)}")
         return cur
 
     # -- snapshots --------------------------------------------------------------------------
     def live_id(self) -> str | None:
-        return live_snapshot_id(self.store)
+        """The id CURRENT points at, or None when nothing is published. A pointer that is not a
+        published snapshot's id raises `cockpit.store.StoreError` (`cockpit.store.read_live_id`)."""
+        return read_live_id(self.store)
 
     def snapshot_ids(self) -> list[str]:
         """Snapshots a viewer may choose: the live one and those published before it. A newer
@@ -158,10 +150,10 @@ class Database:
                 return info
             info = snapshot_info(self.store, snapshot_id)
             schema = info.schema
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
             views = _view_sources(info)
             for name, sql in views.items():
-                con.execute(f'CREATE OR REPLACE VIEW "{schema}"."{name}" AS {sql}')
+                con.execute(f"CREATE OR REPLACE VIEW {ident(schema)}.{ident(name)} AS {sql}")
             self._views[snapshot_id] = sorted(views)
             self._schemas[snapshot_id] = info
             return info
@@ -184,8 +176,8 @@ class Database:
 
 
 def _view_sources(info: SnapshotInfo) -> dict[str, str]:
-    """SQL source of every view of a snapshot (the same views the rollup builders see), except
-    that `regions` hides its geometry: maps get it from cockpit.geo, SQL sees attributes only."""
+    """SQL source of every view of a snapshot (`cockpit.snapshot`, the views the rollup builders see),
+    except that `regions` hides its geometry: maps get it from cockpit.geo, SQL sees attributes only."""
     views = snapshot_views(info.path)
     if "regions" in views:
         views["regions"] = f"SELECT * EXCLUDE (geometry) FROM ({views['regions']})"

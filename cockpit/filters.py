@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from cockpit.db import Database
-from cockpit.query import CROSS_FILTER_FIELDS, QueryContext
+from cockpit.fields import CROSS_FILTER_FIELDS
+from cockpit.query import QueryContext
 from cockpit.regions import RegionIndex, region_index
 
 COMPARISONS = ("prev", "yoy", "none")

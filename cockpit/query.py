@@ -21,11 +21,9 @@ import duckdb
 import pandas as pd
 
 from cockpit.db import Database, get_db
-from cockpit.settings import get_settings
+from cockpit.fields import CROSS_FILTER_FIELDS
+from cockpit.settings import Settings, get_settings
 
-# Columns a cross-filter may constrain. A click on a panel whose options declare one of these
-# fields sets `f_<field>`; every scoped relation having that column honours it.
-CROSS_FILTER_FIELDS = ("category", "channel", "handling_level", "runway", "stage", "list", "status")
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
@@ -151,10 +149,10 @@ class ResultCache:
     def __init__(self) -> None:
         self.cache = None
 
-    def init_app(self, server) -> None:
+    def init_app(self, server, settings: Settings | None = None) -> None:
         from flask_caching import Cache
 
-        s = get_settings()
+        s = settings or get_settings()
         config: dict[str, Any] = {"CACHE_TYPE": s.cache_type, "CACHE_DEFAULT_TIMEOUT": s.cache_timeout_s}
         if s.cache_type == "FileSystemCache":
             s.cache_dir.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from cockpit.contract import CORE_TABLES
 
-SNAPSHOT_ID = re.compile(r"^(\d{5})_(\d{4}-\d{2}-\d{2})$")
+SNAPSHOT_ID = re.compile(r"^([0-9]{5})_([0-9]{4}-[0-9]{2}-[0-9]{2})$")
 PUBLISHING_MARKER = "PUBLISHING"  # in a staging run: the id it is publishing (see Store.clean)
 PAUSE_ENV = "COCKPIT_TEST_PAUSE_AT"
 # The publication steps a test may pause at (COCKPIT_TEST_PAUSE_AT=<step>) to kill the process there.
@@ -45,8 +45,12 @@ PAUSE_STEPS = ("after-staging-written", "after-snapshot-rename", "after-pointer-
                "after-pointer-replaced")
 
 
-class StoreError(RuntimeError):
-    """The store is not in a state we can work with (e.g. CURRENT names a missing snapshot)."""
+class StoreError(RuntimeError, LookupError):
+    """The store is not in a state we can work with (e.g. CURRENT names a missing snapshot).
+
+    Also a LookupError: to a reader it means "no snapshot to serve", which the web shows as such
+    (its message is shown verbatim, so it names no server path).
+    """
 
 
 @dataclass
@@ -63,6 +67,27 @@ class SnapshotInfo:
     def rows(self, table: str) -> int | None:
         entry = self.tables.get(table)
         return None if entry is None else int(entry["rows"])
+
+
+def read_live_id(root: Path) -> str | None:
+    """The id `root/CURRENT` names, or None when nothing has been published yet.
+
+    The one reader of the pointer: the store, the serving database and the analytics CLI all
+    resolve the live snapshot here. A pointer that is not a snapshot id (garbage, a path such as
+    `../x`) or names a snapshot without a manifest raises StoreError; it is never followed.
+    """
+    pointer = Path(root) / "CURRENT"
+    try:
+        text = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"CURRENT cannot be read ({type(exc).__name__})") from None
+    if not SNAPSHOT_ID.fullmatch(text):
+        raise StoreError(f"CURRENT does not hold a snapshot id: {text[:64]!r}")
+    if not (Path(root) / "snapshots" / text / "manifest.json").is_file():
+        raise StoreError(f"CURRENT names {text}, which has no manifest")
+    return text
 
 
 def pause_point(step: str) -> None:
@@ -125,23 +150,15 @@ class Store:
 
     def snapshot_dir(self, snapshot_id: str) -> Path:
         """Directory of a snapshot (the id is checked, so it cannot point outside the store)."""
-        if not SNAPSHOT_ID.match(snapshot_id):
+        if not SNAPSHOT_ID.fullmatch(snapshot_id):
             raise StoreError(f"not a snapshot id: {snapshot_id!r}")
         return self.snapshots_dir / snapshot_id
 
     # -- reading ----------------------------------------------------------------------------------
 
     def live_id(self) -> str | None:
-        """The id CURRENT names, or None when nothing has been published yet."""
-        try:
-            text = self.current_file.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return None
-        if not SNAPSHOT_ID.match(text):
-            raise StoreError(f"{self.current_file} does not hold a snapshot id: {text!r}")
-        if not (self.snapshot_dir(text) / "manifest.json").is_file():
-            raise StoreError(f"{self.current_file} names {text}, which has no manifest")
-        return text
+        """The id CURRENT names, or None when nothing has been published yet (see `read_live_id`)."""
+        return read_live_id(self.root)
 
     def live_dir(self) -> Path | None:
         """Directory of the live snapshot, or None."""
@@ -159,7 +176,7 @@ class Store:
         live = self.live_id()
         out = []
         for path in sorted(self.snapshots_dir.iterdir()):
-            if not SNAPSHOT_ID.match(path.name):
+            if not SNAPSHOT_ID.fullmatch(path.name):
                 continue
             try:
                 m = self.manifest(path.name)
@@ -206,7 +223,7 @@ class Store:
                 marker = run / PUBLISHING_MARKER
                 if marker.is_file():
                     sid = marker.read_text(encoding="utf-8").strip()
-                    if SNAPSHOT_ID.match(sid) and sid != live and self.snapshot_dir(sid).is_dir():
+                    if SNAPSHOT_ID.fullmatch(sid) and sid != live and self.snapshot_dir(sid).is_dir():
                         # Move it out of snapshots/ first (atomic), so nobody lists a half-deleted one.
                         os.rename(self.snapshot_dir(sid), run / f"unpublished-{sid}")
                         fsync_path(self.snapshots_dir)
@@ -236,7 +253,7 @@ class Store:
         seq = 0
         if self.snapshots_dir.is_dir():
             for path in self.snapshots_dir.iterdir():
-                m = SNAPSHOT_ID.match(path.name)
+                m = SNAPSHOT_ID.fullmatch(path.name)
                 if m:
                     seq = max(seq, int(m.group(1)))
         return f"{seq + 1:05d}_{as_of}"

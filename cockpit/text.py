@@ -1,4 +1,7 @@
-"""Text in both languages, shared by every layer that shows words (declarations, visuals, web)."""
+"""Text in both languages: the one model every layer (visual options, declarations, labels) uses.
+
+Lowest level of the package: it imports nothing of the cockpit, so visual kinds and specs can
+both use it without importing each other."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cockpit.analytics import flow
+from cockpit.ingest.rollups import build_requests_daily
 from analytics_support import REGIONS, tree_connection
 
 T = dt.datetime
@@ -148,7 +149,7 @@ def test_sankey_links_by_hand():
 
 def test_requests_daily_rollup_by_hand(tmp_path):
     (tmp_path / "manifest.json").write_text('{"as_of": "2026-11-25"}', encoding="utf-8")
-    assert flow.build_requests_daily(tmp_path, make_con()) == 7
+    assert build_requests_daily(tmp_path, make_con()) == 7
     out = tmp_path / "rollups" / "requests_daily.parquet"
     d = pd.read_parquet(out)
     assert tuple(d.columns) == flow.REQUESTS_DAILY_COLUMNS
@@ -237,7 +238,7 @@ def raw_expectation(rows, as_of):
 @given(rows=request_rows(), as_of=st.dates(dt.date(2026, 10, 25), dt.date(2026, 12, 31)))
 def test_requests_daily_sums_equal_raw_rows(tmp_path, rows, as_of):
     con = make_con(rows)
-    flow.build_requests_daily(tmp_path, con, as_of=as_of)
+    build_requests_daily(tmp_path, con, as_of=as_of)
     out = tmp_path / "rollups" / "requests_daily.parquet"
     d = pd.read_parquet(out)
     assert tuple(d.columns) == flow.REQUESTS_DAILY_COLUMNS

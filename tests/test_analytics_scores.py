@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from cockpit.analytics import scores
 from analytics_support import tree_connection
-from cockpit.analytics.scores import (SCORE_CAP, build_street_scores, indicator_scores,
-                                      street_scores)
+from cockpit.analytics.scores import SCORE_CAP, indicator_scores, street_scores
+from cockpit.ingest.rollups import build_street_scores
 
 OCT = dt.date(2026, 10, 1)
 SEP = dt.date(2026, 9, 1)

@@ -7,6 +7,9 @@ import json
 
 import pytest
 
+from cockpit.web import wire
+from cockpit.web.wiring import GRAPH_OUT
+
 GRAPH_KEY = ('..{"panel":["MATCH"],"type":"graph"}.figure...{"panel":["MATCH"],"type":"figkey"}.data...'
              '{"out":"figure","panel":["MATCH"],"type":"stamp"}.children...'
              '{"out":"figure","panel":["MATCH"],"type":"error"}.children...'
@@ -15,35 +18,36 @@ GRAPH_KEY = ('..{"panel":["MATCH"],"type":"graph"}.figure...{"panel":["MATCH"],"
 
 @pytest.fixture()
 def client_for(demo_store, use_store, tmp_path):
-    """A Flask test client of a freshly built app, optionally bound to a jurisdiction."""
+    """A Flask test client of a freshly built app (as app.py builds it: from the settings and a
+    Database), optionally bound to a jurisdiction."""
 
     def _make(**env):
         use_store(demo_store, COCKPIT_CACHE_TYPE="NullCache", **env)
-        from cockpit import db as dbmod
-        dbmod._db = None  # a new Database for the store of this test
+        from cockpit.db import Database
+        from cockpit.settings import get_settings
         from cockpit.web.app import create_app
-        return create_app().server.test_client()
+
+        return create_app(get_settings(), Database(demo_store)).server.test_client()
 
     return _make
 
 
+def test_the_wire_helpers_speak_the_renderers_format():
+    body = wire.graph_request("p1", "?a=1", figkey="k", pathname="/x", pin="00001_2026-11-25")
+    assert body["output"] == GRAPH_KEY == wire.callback_key(GRAPH_OUT)
+    assert body["outputs"][1] == {"id": {"type": "figkey", "panel": "p1"}, "property": "data"}
+    assert body["inputs"] == [{"id": "url", "property": "search", "value": "?a=1"},
+                              {"id": {"type": "graph", "panel": "p1"}, "property": "id",
+                               "value": {"type": "graph", "panel": "p1"}}]
+    # the page's pin store is a pattern-matching ALL state: a list
+    assert body["state"] == [{"id": {"type": "figkey", "panel": "p1"}, "property": "data", "value": "k"},
+                             {"id": "url", "property": "pathname", "value": "/x"},
+                             [{"id": {"type": "pin", "i": 0}, "property": "data", "value": "00001_2026-11-25"}]]
+    assert body["changedPropIds"] == ["url.search"]
+
+
 def graph_call(client, panel, search, figkey=None, pathname="/", pin=None):
-    gid = {"type": "graph", "panel": panel}
-    body = {
-        "output": GRAPH_KEY,
-        "outputs": [{"id": {**gid, **x}, "property": p} for x, p in [
-            ({}, "figure"), ({"type": "figkey"}, "data"), ({"type": "stamp", "out": "figure"}, "children"),
-            ({"type": "error", "out": "figure"}, "children"), ({"type": "sqlmeta", "out": "figure"}, "children")]],
-        "inputs": [{"id": "url", "property": "search", "value": search},
-                   {"id": gid, "property": "id", "value": gid}],
-        "state": [{"id": {"type": "figkey", "panel": panel}, "property": "data", "value": figkey},
-                  {"id": "url", "property": "pathname", "value": pathname},
-                  # the page's pin store (a pattern-matching ALL state: a list)
-                  [{"id": {"type": "pin", "i": 0}, "property": "data", "value": pin}] if pin else []],
-        "changedPropIds": ["url.search"],
-    }
-    resp = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
-    return resp
+    return wire.post(client, wire.graph_request(panel, search, figkey=figkey, pathname=pathname, pin=pin))
 
 
 def _kpi_value(resp) -> float:
@@ -127,7 +131,7 @@ def test_clicking_a_translated_bar_filters_by_the_data_value(client_for):
     from cockpit.web.catalog import CatalogHolder
     from cockpit.web.views import Views
 
-    views = Views(CatalogHolder(get_settings().layouts), get_db())
+    views = Views(CatalogHolder(get_settings().layouts), get_db(), get_settings())
     click = {"points": [{"x": 120, "y": "City management"}]}  # horizontal bar, English labels
     state = apply_click(views, FilterState(lang="en"), "category_bar", click)
     assert state.filters == {"category": "城市管理"}
@@ -162,11 +166,11 @@ def two_snapshot_store(demo_store, tmp_path):
 
 def test_a_page_load_stays_on_its_pinned_snapshot(two_snapshot_store, use_store):
     use_store(two_snapshot_store, COCKPIT_CACHE_TYPE="NullCache")
-    from cockpit import db as dbmod
-    dbmod._db = None
+    from cockpit.db import Database
+    from cockpit.settings import get_settings
     from cockpit.web.app import create_app
 
-    client = create_app().server.test_client()
+    client = create_app(get_settings(), Database(two_snapshot_store)).server.test_client()
 
     def stamp(**kw):
         payload = graph_call(client, "kpi_requests", "", **kw).get_json()["response"]
@@ -196,7 +200,7 @@ def test_links_to_other_pages_do_not_carry_this_pages_filters(client_for):
     from cockpit.web.views import Views
 
     client_for()
-    views = Views(CatalogHolder(get_settings().layouts), get_db())
+    views = Views(CatalogHolder(get_settings().layouts), get_db(), get_settings())
     res = resolve(FilterState(region="330106", filters={"category": "城市管理"}), get_db(), None)
     ctl = views.controls(res, None)
     assert "f_category" in ctl.query and "region=330106" in ctl.query

@@ -5,14 +5,16 @@ from pathlib import Path
 import pyarrow as pa
 
 from cockpit import contract
-from cockpit.contract import CONTRACTS, render_contract_markdown, type_accepts
+from cockpit.contract import CONTRACTS
+from cockpit.contract_docs import render_contract_markdown
+from cockpit.contract_types import type_accepts
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "data-contract.md"
 
 
 def test_committed_docs_equal_rendering():
     assert DOCS.read_text(encoding="utf-8") == render_contract_markdown(), (
-        "docs/data-contract.md is stale: run `python -m cockpit.contract > docs/data-contract.md`")
+        "docs/data-contract.md is stale: run `python -m cockpit.contract_docs > docs/data-contract.md`")
 
 
 def test_docs_mention_every_file_and_column():

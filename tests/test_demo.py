@@ -83,17 +83,20 @@ def test_schemas(drop):
 
 
 def test_contract_schemas_match(drop):
-    contract = pytest.importorskip("cockpit.contract")
+    from cockpit import contract
+    from cockpit.contract_types import type_accepts
+
     for name, tc in contract.CONTRACTS.items():
         schema = pq.read_schema(drop / tc.file)
         for col in tc.columns:
             if col.optional and col.name not in schema.names:
                 continue
-            assert contract.type_accepts(col.type, schema.field(col.name).type), (name, col.name)
+            assert type_accepts(col.type, schema.field(col.name).type), (name, col.name)
 
 
 def test_demo_drop_validates(drop):
-    validate = pytest.importorskip("cockpit.validate")
+    from cockpit.ingest import validate
+
     problems = validate.validate_drop(drop, None)
     assert problems == [], validate.format_problems(problems)
 

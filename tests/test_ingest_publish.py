@@ -14,7 +14,7 @@ import pytest
 
 import drops
 from cockpit.ingest import bootstrap_demo, cli_ingest, ingest
-from cockpit.rollups import connect_snapshot
+from cockpit.snapshot import connect_snapshot
 from cockpit.store import Store, cli_snapshots
 
 

@@ -21,7 +21,7 @@ import shapely
 import drops
 from cockpit.ingest import cli_ingest
 from cockpit.store import Store
-from cockpit.validate import validate_drop
+from cockpit.ingest.validate import validate_drop
 
 
 @dataclass

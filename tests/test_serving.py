@@ -24,9 +24,11 @@ def _script_paths(demo_store, use_store) -> list[str]:
     """The component script URLs the index page names (computed in this process, so the
     server's workers see these requests cold)."""
     use_store(demo_store)
+    from cockpit.db import Database
+    from cockpit.settings import get_settings
     from cockpit.web.app import create_app
 
-    index = create_app().server.test_client().get("/").get_data(as_text=True)
+    index = create_app(get_settings(), Database(demo_store)).server.test_client().get("/").get_data(as_text=True)
     return re.findall(r'src="(/_dash-component-suites/[^"]+)"', index)
 
 

@@ -26,6 +26,15 @@ y = "n"
 '''
 
 
+KPI_PANEL = '''
+title = { zh = "诉求量" }
+kind = "kpi"
+sql = "select sum(received) as n from requests_daily_scoped"
+[options]
+value = "n"
+'''
+
+
 @pytest.fixture()
 def layouts(tmp_path) -> Path:
     """A copy of the repository's declarations to break."""
@@ -80,6 +89,9 @@ def test_repository_declarations_load_cleanly():
     (GOOD_PANEL.replace('sql = "select channel, sum(received) as n from requests_daily_scoped group by channel"',
                         'sql = "create table x as select 1"'), "sql", "expected a SELECT statement"),
     (GOOD_PANEL + '\n[queries]\nspark = "select 1 as x, 2 as y"\n', "queries.spark", "uses no query 'spark'"),
+    (KPI_PANEL + '\n[queries]\nspark = "select 1 as x, 2 as y"\n', "queries.spark", "was renamed to 'sparkline'"),
+    (KPI_PANEL + '\n[queries]\nsparks = "select 1 as x, 2 as y"\n', "queries.sparks",
+     "uses no query 'sparks' (it uses: sparkline)"),
     ('cross_filter = { field = "password", column = "channel" }\n' + GOOD_PANEL, "cross_filter.field",
      "must be one of"),
     ("title = [", "(file)", "not valid TOML"),
@@ -126,6 +138,16 @@ def test_check_runs_sql_on_the_live_snapshot(demo_store, layouts, use_store):
                for t in text), text
     assert any(t.startswith("layouts/panels/zz_run.toml: sql: does not run on snapshot") and "no_such_column" in t
                for t in text), text
+
+
+def test_cockpit_check_says_the_sparkline_query_was_renamed(demo_store, layouts):
+    path = layouts / "panels" / "kpi_requests.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("sparkline = ", "spark = "), encoding="utf-8")
+    cmd = [sys.executable, "-m", "cockpit.cli", "check", "--store", str(demo_store), "--layouts", str(layouts)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 1
+    assert ("layouts/panels/kpi_requests.toml: queries.spark: was renamed to 'sparkline' (kind 'kpi'): "
+            "write `sparkline = ...` under [queries]") in out.stderr
 
 
 def test_cockpit_check_command_exit_codes(demo_store, layouts):

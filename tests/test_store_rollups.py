@@ -9,8 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import drops
-import cockpit.rollups as rollups
+import cockpit.ingest.rollups as rollups
 from cockpit.ingest import ingest
+from cockpit.snapshot import connect_snapshot, snapshot_views
 from cockpit.store import Store
 
 
@@ -84,16 +85,16 @@ def test_builder_with_params_and_missing_output(snap: Path, monkeypatch, tmp_pat
 
 
 def test_snapshot_views(snap: Path, tmp_path: Path):
-    views = rollups.snapshot_views(snap)
+    views = snapshot_views(snap)
     assert {"regions", "departments", "requests", "region_tree"} <= set(views)
-    con = rollups.connect_snapshot(snap)
+    con = connect_snapshot(snap)
     cols = [r[0] for r in con.execute("DESCRIBE requests").fetchall()]
     assert "month" not in cols and cols[0] == "request_id"
     con.close()
     # an empty snapshot dir still offers every core table, empty, with the contract's columns
     empty = tmp_path / "empty"
     empty.mkdir()
-    con = rollups.connect_snapshot(empty)
+    con = connect_snapshot(empty)
     assert con.execute("SELECT count(*) FROM requests").fetchall() == [(0,)]
     assert [r[0] for r in con.execute("DESCRIBE street_vetoes").fetchall()] == ["period", "street_code", "reason"]
     con.close()

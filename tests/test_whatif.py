@@ -12,7 +12,7 @@ from cockpit.analytics import connect_snapshot, live_snapshot_dir
 from cockpit.analytics.scores import street_scores
 from cockpit.db import Database
 from cockpit.filters import FilterState, resolve
-from cockpit.web.views import whatif_table
+from cockpit.visuals.whatif import whatif_table
 
 
 @pytest.fixture()
@@ -48,3 +48,48 @@ def test_changed_weights_reach_the_scoring_method(res, demo_store):
     # Nothing persisted: the published ranking is unchanged afterwards.
     again = street_scores(con, date(2026, 11, 1), "330100", None)
     assert again.score.tolist() == published.score.tolist()
+
+
+@pytest.fixture()
+def views(demo_store, use_store):
+    from cockpit.settings import get_settings
+    from cockpit.web.catalog import CatalogHolder
+    from cockpit.web.views import Views
+
+    use_store(demo_store, COCKPIT_CACHE_TYPE="NullCache")
+    return Views(CatalogHolder(get_settings().layouts), Database(demo_store), get_settings())
+
+
+def _slider(ind: str) -> dict:
+    return {"type": "whatif-w", "panel": "whatif_weights", "ind": ind}
+
+
+def test_the_sliders_callback_is_a_plain_function_of_the_host(views, demo_store):
+    from cockpit.visuals.whatif import Weights, reranked
+
+    con = connect_snapshot(live_snapshot_dir(demo_store))
+    first = con.execute("select indicator from indicators order by indicator").fetchone()[0]
+    inp = Weights(values=[5.0, 99.0, "x"], ids=[_slider(first), _slider("other"), _slider("third")],
+                  search="?region=330100", pathname="/rankings", pins=[])
+    rows = _rows(reranked(views, inp))
+    expected = street_scores(con, date(2026, 11, 1), "330100", {first: 5.0}).sort_values("rank_all")
+    assert len(rows) == 12  # the panel's `rows`
+    assert [r["name"] for r in rows] == expected.name.head(12).tolist()  # out-of-range weights ignored
+    broken = reranked(views, inp._replace(search="?region=330100&snap=99999_2030-01-01", pins="x"))
+    assert _rows(broken) == _rows(reranked(views, inp._replace(pins="x")))  # a forged pin falls back to live
+
+
+def test_the_sliders_callback_through_the_dispatcher(views, demo_store):
+    from cockpit.visuals.whatif import TABLE, WEIGHTS
+    from cockpit.web import wire
+    from cockpit.web.app import create_app
+
+    client = create_app(views.settings, views.db).server.test_client()
+    values = {"values": [(_slider("no_such"), 1.0)], "ids": [(_slider("no_such"), _slider("no_such"))],
+              "search": "?region=330100", "pathname": "/rankings", "pins": []}
+    resp = wire.post(client, wire.request_body(TABLE, WEIGHTS, values, match={"panel": "whatif_weights"},
+                                               changed=["values"]))
+    assert resp.status_code == 200, resp.data[:300]
+    grid = wire.response_value(resp.get_json(), {"type": "whatif-out", "panel": "whatif_weights"}, "children")
+    rows = grid["props"]["rowData"]
+    assert len(rows) == 12 and all(r["shift"] == 0 for r in rows)  # unknown indicators change nothing

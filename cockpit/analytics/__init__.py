@@ -7,18 +7,23 @@ Each module exposes SQL text (constants or small functions returning SQL) that p
 and Python functions that take a DuckDB connection (or cursor) plus parameters and return pandas
 DataFrames. The SQL refers to the snapshot's views by table name (``regions``, ``requests``,
 ``region_tree``, ``requests_daily`` ...); :func:`connect_snapshot` opens those views on a snapshot
-directory for the CLI and tests, and :func:`live_snapshot_dir` resolves a store's ``CURRENT``.
+directory for the CLI and tests, and :func:`live_snapshot_dir` resolves a store's ``CURRENT``
+(both defined in :mod:`cockpit.snapshot`, offered here for the analytics' callers).
+
+This package is read side only: the rollup builders that write the methods' results at publish
+time live in :mod:`cockpit.ingest.rollups` and reuse the SQL written here.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any, Mapping
 
-import duckdb
 import pandas as pd
+
+from cockpit.snapshot import connect_snapshot, live_snapshot_dir, snapshot_as_of
+
+__all__ = ["connect_snapshot", "live_snapshot_dir", "run", "snapshot_as_of", "sql_params"]
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
@@ -43,35 +48,3 @@ def run(con: Any, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataF
         raise KeyError(f"SQL parameters not given: {sorted(missing)}")
     bound = {k: params[k] for k in names}
     return con.execute(sql, bound).df() if bound else con.execute(sql).df()
-
-
-def live_snapshot_dir(store: Path) -> Path:
-    """The directory of the snapshot that ``STORE/CURRENT`` points at."""
-    store = Path(store)
-    pointer = store / "CURRENT"
-    if not pointer.exists():
-        raise FileNotFoundError(f"no published snapshot in {store} (CURRENT missing)")
-    snap_id = pointer.read_text(encoding="utf-8").strip()
-    snap = store / "snapshots" / snap_id
-    if not snap.is_dir():
-        raise FileNotFoundError(f"CURRENT points at a missing snapshot: {snap_id}")
-    return snap
-
-
-def snapshot_as_of(snapshot_dir: Path) -> str | None:
-    """The ``as_of`` date (``YYYY-MM-DD``) of a snapshot, from its ``manifest.json``."""
-    manifest = Path(snapshot_dir) / "manifest.json"
-    if not manifest.exists():
-        return None
-    return json.loads(manifest.read_text(encoding="utf-8")).get("as_of")
-
-
-def connect_snapshot(snapshot_dir: Path, con: duckdb.DuckDBPyConnection | None = None
-                     ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with one view per table of a snapshot directory.
-
-    The same views the rollup builders see (``cockpit.rollups.snapshot_views``): tables,
-    ``requests`` over the month partitions, rollups, and empty views for absent core tables.
-    """
-    from cockpit.rollups import connect_snapshot as _connect  # lazy: rollups imports analytics
-    return _connect(Path(snapshot_dir), con)

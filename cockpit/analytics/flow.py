@@ -31,12 +31,11 @@ SQL parameters use the query layer's names: ``$as_of`` (date), ``$region`` (NULL
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from cockpit.analytics import run, snapshot_as_of
+from cockpit.analytics import run
 
 
 def hours_between(start: str, end: str) -> str:
@@ -298,34 +297,3 @@ def sankey_links(con: Any, as_of: dt.date, region: str | None = None,
     exactly one link of each of the three steps, so each step's values sum to the requests.
     """
     return run(con, SANKEY_SQL, _params(as_of, region, start, end))
-
-
-#: as_of when a snapshot directory has no manifest (a builder run by hand): the date of the
-#: latest update in the data (the data runs to the end of the as_of day).
-_AS_OF_FROM_DATA_SQL = "select cast(max(updated_at) as date) from requests"
-
-
-def rollup_as_of(snapshot_dir: Path, con: Any) -> dt.date | None:
-    """The as_of a rollup is built for: the snapshot manifest's (ingest writes a provisional
-    one before building rollups), else the latest ``updated_at`` date as a stand-in."""
-    as_of = snapshot_as_of(snapshot_dir)
-    if as_of is not None:
-        return dt.date.fromisoformat(as_of)
-    rows = con.execute(_AS_OF_FROM_DATA_SQL).fetchall()  # fetch all: leave no open result behind
-    return rows[0][0] if rows else None
-
-
-def build_requests_daily(snapshot_dir: Path, con: Any, as_of: dt.date | str | None = None) -> int:
-    """Rollup builder: ``rollups/requests_daily.parquet`` (columns :data:`REQUESTS_DAILY_COLUMNS`).
-
-    Returns the row count. ``as_of`` defaults to :func:`rollup_as_of`; overdue_open_asof
-    counts requests not closed whose deadline passed before the end of that day.
-    """
-    if as_of is None:
-        as_of = rollup_as_of(snapshot_dir, con)
-    if isinstance(as_of, str):
-        as_of = dt.date.fromisoformat(as_of)
-    from cockpit.rollups import write_rollup  # lazy: rollups registers this builder
-
-    # Streamed from DuckDB to parquet: the rollup of 10M requests never sits in Python memory.
-    return write_rollup(con, Path(snapshot_dir), "requests_daily", REQUESTS_DAILY_SQL, {"as_of": as_of})

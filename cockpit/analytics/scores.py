@@ -33,7 +33,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from cockpit.analytics import connect_snapshot, live_snapshot_dir, run
+from cockpit.analytics import run
+from cockpit.snapshot import connect_snapshot, live_snapshot_dir
+from cockpit.store import StoreError
 
 #: A ratio above this counts as this (150 % of target is as good as it gets).
 SCORE_CAP = 1.5
@@ -290,17 +292,6 @@ def indicator_scores(con: Any, period: dt.date | str | None, region: str | None 
     return run(con, indicator_scores_sql(what_if=bool(weights)), params)
 
 
-def build_street_scores(snapshot_dir: Path, con: Any) -> int:
-    """Rollup builder: ``rollups/street_scores.parquet`` for every period, whole tree.
-
-    Columns: period, street_code, parent_code, score, rank, rank_change, rank_all, veto,
-    veto_reason (published weights). Returns the row count.
-    """
-    from cockpit.rollups import write_rollup  # lazy: rollups registers this builder
-
-    return write_rollup(con, Path(snapshot_dir), "street_scores", STREET_SCORES_ROLLUP_SQL)
-
-
 _CLI_COLUMNS = ["street_code", "name", "parent_code", "score", "rank", "rank_change",
                 "rank_all", "rank_all_change", "veto", "veto_reason"]
 
@@ -337,7 +328,7 @@ def cli_scores(store: Path, period: str, region: str | None = None, fmt: str = "
     try:
         snap = live_snapshot_dir(store)
         when = _period(period)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     con = connect_snapshot(snap)

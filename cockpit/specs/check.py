@@ -10,7 +10,7 @@ from cockpit.filters import FilterState, resolve
 from cockpit.query import QueryError, run_sql
 from cockpit.settings import get_settings
 from cockpit.specs.loader import Catalog, SpecError, load_catalog
-from cockpit.visuals.registry import get_visual
+from cockpit.visuals.registry import get_visual, load_errors, visuals
 
 
 def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
@@ -39,8 +39,9 @@ def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
             except QueryError as exc:
                 errors.append(SpecError(panel.file, f"queries.{name}", f"does not run: {exc}"))
                 continue
-            if name == "spark" and not {"x", "y"} <= qcols:
-                errors.append(SpecError(panel.file, f"queries.{name}", "must return columns x and y"))
+            wanted = visual.queries.get(name, ())
+            if not set(wanted) <= qcols:
+                errors.append(SpecError(panel.file, f"queries.{name}", f"must return columns {' and '.join(wanted)}"))
     return errors
 
 
@@ -59,6 +60,10 @@ def cli_check(store: Path, layouts: Path) -> int:
     catalog, errors = check_all(store, layouts)
     for err in errors:
         print(err, file=sys.stderr)
+    visuals()  # the registry is loaded: its load errors are known
+    for name, reason in sorted(load_errors.items()):
+        # An installed plug-in that does not load: panels of its kind are errors above.
+        print(f"warning: plug-in kind {name!r} did not load: {reason}", file=sys.stderr)
     live = Database(store).live_id()
     sql_note = f"SQL checked on snapshot {live}" if live else "SQL not run: no live snapshot in the store"
     print(f"{len(catalog.panels)} panels, {len(catalog.pages)} pages, {len(catalog.walls)} walls, "

@@ -5,13 +5,17 @@ from what `cockpit check` enforces."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from typing import Any
 
 from pydantic import BaseModel
 
-from cockpit.query import CROSS_FILTER_FIELDS, QueryContext
+from cockpit.fields import CROSS_FILTER_FIELDS
+from cockpit.query import QueryContext
 from cockpit.relations import RELATIONS
 from cockpit.specs.models import Grid, PageSpec, PanelSpec
+from cockpit.visuals.base import Host, PanelContext, Visual
 from cockpit.visuals.registry import visuals
 
 PARAMS = {
@@ -31,7 +35,7 @@ PARAMS = {
 
 def _type(annotation: Any) -> str:
     text = getattr(annotation, "__name__", None) or str(annotation)
-    return text.replace("typing.", "").replace("cockpit.visuals.base.", "").replace("cockpit.specs.models.", "")
+    return text.replace("typing.", "").replace("cockpit.visuals.base.", "").replace("cockpit.specs.models.", "").replace("cockpit.text.", "")
 
 
 def _options_table(model: type[BaseModel]) -> list[str]:
@@ -76,9 +80,54 @@ def render_panels_markdown() -> str:
     for name, visual in sorted(visuals().items()):
         out += [f"### `{name}`", "", visual.description, ""]
         if visual.queries:
-            out += [f"Extra queries: {', '.join(f'`{q}`' for q in visual.queries)}.", ""]
+            queries = ", ".join(f"`{q}` (columns {', '.join(cols)})" if cols else f"`{q}`"
+                                for q, cols in visual.queries.items())
+            out += [f"Extra queries: {queries}.", ""]
+        for old, new in visual.renamed_queries.items():
+            out += [f"The query `{old}` was renamed to `{new}`.", ""]
         out += _options_table(visual.options) + [""]
+    out += _visual_interface()
     return "\n".join(out).rstrip() + "\n"
+
+
+def _visual_interface() -> list[str]:
+    """The `Visual` interface (cockpit.visuals.base): what a plug-in kind provides."""
+    out = ["## Visual interface (for plug-in kinds)", "",
+           "A kind is a `cockpit.visuals.base.Visual` exposed under the `cockpit.visuals` entry-point group "
+           "(`[project.entry-points.\"cockpit.visuals\"] mykind = \"mypackage.mykind:VISUAL\"`), exactly as the "
+           "built-in kinds are. The web layer knows no kind: it calls these hooks. `ctx` is a `RenderContext` "
+           "(language, theme, wall flag, extra-query frames, `extra` from `prepare`, `panel`: the served panel's "
+           "`PanelContext` with the resolved state, the Database, the snapshot and its region tree).", "",
+           "| field / hook | meaning |", "|---|---|"]
+    for f in dataclasses.fields(Visual):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        out.append(f"| `{f.name}`{' (required)' if required else ''} | {f.metadata['doc'].replace('|', '/')} |")
+    out += ["", "`PanelContext` (what `prepare` gets; `ctx.panel` in the other hooks):", "",
+            "| member | meaning |", "|---|---|"]
+    for f in dataclasses.fields(PanelContext):
+        out.append(f"| `{f.name}` | {_comment(PanelContext, f.name)} |")
+    for name in ("snapshot", "lang", "regions"):
+        out.append(f"| `{name}` | {_first_line(getattr(PanelContext, name).__doc__) or 'the resolved ' + name} |")
+    out += ["", "`Host` (what `register_callbacks` gets; the web layer's `Views`):", "",
+            "| member | meaning |", "|---|---|", "| `db` | the Database |"]
+    for name, member in vars(Host).items():
+        if callable(member) and not name.startswith("_"):
+            params = [(n if q.default is inspect.Parameter.empty else f"{n}={q.default!r}")
+                      for n, q in inspect.signature(member).parameters.items() if n != "self"]
+            out.append(f"| `{name}({', '.join(params)})` | {_first_line(member.__doc__)} |")
+    return out
+
+
+def _first_line(doc: str | None) -> str:
+    return " ".join((doc or "").split("\n\n")[0].split())
+
+
+def _comment(cls: type, name: str) -> str:
+    """The trailing comment of a dataclass field's line (where such fields are explained)."""
+    for line in inspect.getsource(cls).splitlines():
+        if line.strip().startswith(f"{name}:") and "#" in line:
+            return line.split("#", 1)[1].strip()
+    return ""
 
 
 if __name__ == "__main__":

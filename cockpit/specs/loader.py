@@ -14,13 +14,14 @@ from pydantic import ValidationError
 
 from cockpit.query import validate_statement
 from cockpit.specs.errors import SpecError, pydantic_errors as _pydantic_errors, read_toml as _read_toml
-from cockpit.specs.models import PageSpec, PanelSpec, Text, ValueLabels
+from cockpit.specs.models import PageSpec, PanelSpec, ValueLabels
 from cockpit.specs.walls import WallSpec, load_walls
+from cockpit.text import Text
+from cockpit.visuals.base import Options
+from cockpit.visuals.registry import get_visual
 
 #: The one file in layouts/ that is not a page: display names of data values.
 LABELS_FILE = "labels.toml"
-from cockpit.visuals.base import Options
-from cockpit.visuals.registry import get_visual
 
 
 @dataclass
@@ -74,7 +75,12 @@ def load_panel(path: Path, root: Path, errors: list[SpecError]) -> Panel | None:
             errors.append(SpecError(rel, key, problem))
             ok = False
     for name in spec.queries:
-        if name not in visual.queries:
+        if name in visual.renamed_queries:
+            new = visual.renamed_queries[name]
+            errors.append(SpecError(rel, f"queries.{name}", f"was renamed to {new!r} (kind {spec.kind!r}): "
+                                                           f"write `{new} = ...` under [queries]"))
+            ok = False
+        elif name not in visual.queries:
             known = ", ".join(visual.queries) or "none"
             errors.append(SpecError(rel, f"queries.{name}", f"kind {spec.kind!r} uses no query {name!r} (it uses: {known})"))
             ok = False

@@ -9,20 +9,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cockpit.query import CROSS_FILTER_FIELDS
+from cockpit.fields import CROSS_FILTER_FIELDS
+from cockpit.text import Text
 
 ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-
-
-class Text(BaseModel):
-    """A label in both languages; Chinese is required, English falls back to Chinese."""
-
-    model_config = ConfigDict(extra="forbid")
-    zh: str = Field(min_length=1)
-    en: str | None = None
-
-    def get(self, lang: str) -> str:
-        return (self.en or self.zh) if lang == "en" else self.zh
 
 
 class CrossFilter(BaseModel):

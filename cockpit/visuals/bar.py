@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
-from cockpit.visuals.base import PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure
+from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, clicked_value,
+                                  empty_figure)
 
 
 class BarOptions(Options):
@@ -69,5 +70,16 @@ def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
     return {"data": data, "layout": layout}
 
 
-VISUAL = Visual(name="bar", options=BarOptions, render=render, columns=_columns,
+def point_value(point: dict, o: BarOptions, column: str):
+    """A clicked bar's value of `column`: the categories are on y when the chart is horizontal."""
+    if column == o.x:
+        axis = "y" if o.horizontal else "x"
+    elif column == o.y:
+        axis = "x" if o.horizontal else "y"
+    else:
+        axis = "x"
+    return clicked_value(point, axis)
+
+
+VISUAL = Visual(name="bar", options=BarOptions, render=render, columns=_columns, point_value=point_value,
                 description="bar / grouped / stacked bar chart")

@@ -1,16 +1,23 @@
-"""What a visual kind is: an options model, the result columns it needs, and a render function."""
+"""What a visual kind is: an options model, the result columns it needs, a render function and
+optional hooks (the `Visual` interface); plus the helpers every kind shares."""
 
 from __future__ import annotations
 
 import re
-
-from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from cockpit.specs.models import Text
+from cockpit.text import Text
+
+if TYPE_CHECKING:  # the query layer's types (visuals sit above it)
+    from cockpit.db import Database
+    from cockpit.filters import FilterState, Resolved
+    from cockpit.query import QueryContext
+    from cockpit.regions import RegionIndex
 
 
 class Options(BaseModel):
@@ -66,6 +73,33 @@ def threshold_color(value: float | None, thresholds: list[Threshold], default: s
     return colour
 
 
+@dataclass(frozen=True)
+class PanelContext:
+    """The trusted state of the panel being served, for a kind's `prepare` hook. Built by the web
+    layer for every render; visuals may use the query layer with it (cockpit.query, cockpit.geo,
+    cockpit.regions, cockpit.analytics are below them)."""
+
+    panel_id: str  # the panel's id (its file name), e.g. for the ids of the kind's own controls
+    res: Resolved  # the page's resolved state: res.ctx (QueryContext), res.regions, res.state
+    query: QueryContext  # what this panel's SQL binds (the page's, less its own cross-filter)
+    db: Database  # the process's Database (views of every published snapshot)
+
+    @property
+    def snapshot(self) -> str:
+        """The snapshot this page load reads (pinned)."""
+        return self.res.ctx.snapshot
+
+    @property
+    def lang(self) -> str:
+        """The viewer's language, 'zh' or 'en'."""
+        return self.res.ctx.lang
+
+    @property
+    def regions(self) -> RegionIndex:
+        """The snapshot's region tree (names in both languages, parents, children)."""
+        return self.res.regions
+
+
 @dataclass
 class RenderContext:
     """What a render function may use besides its data and options."""
@@ -76,7 +110,8 @@ class RenderContext:
     wall: bool = False
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # results of the panel's extra queries
     labels: dict[str, Text] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)  # e.g. geometry for maps
+    extra: dict[str, Any] = field(default_factory=dict)  # what the kind's `prepare` returned, e.g. geometry
+    panel: PanelContext | None = None  # the served panel's state (None when rendered outside the app)
 
     def label(self, column: str) -> str:
         text = self.labels.get(column)
@@ -92,20 +127,132 @@ class TrustedHTML(str):
     variant may return it where plain html components cannot say what it means."""
 
 
+class Host(Protocol):
+    """What the web layer offers a kind's own callbacks (`register_callbacks`). Every argument a
+    callback receives comes from the client: resolve it through the host, never use it raw."""
+
+    db: Database
+
+    def resolve(self, search: Any, pathname: Any = None, pins: Any = None) -> Resolved:
+        """The trusted state for the page's URL (`url.search`, `url.pathname`) and pin store."""
+
+    def panel(self, panel_id: str | None) -> Any:
+        """The loaded panel (`.spec`, `.options`) with this id, or None."""
+
+    def data(self, panel: Any, res: Resolved) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        """The panel's result and its extra queries' results for a resolved state (cached)."""
+
+    def error_card(self, exc: Exception, lang: str) -> list:
+        """What a failing panel shows instead (a reference, never a stack trace)."""
+
+
+def safe_id(value: Any, key: str) -> str | None:
+    """The string `key` of a pattern-matching id dict, or None when a client sent something else."""
+    if isinstance(value, dict) and isinstance(value.get(key), str) and len(value[key]) <= 80:
+        return value[key]
+    return None
+
+
+def clicked_value(point: dict, axis: str) -> Any:
+    """The value a clicked plotly point carries: its customdata, else coordinate `axis`, else its label."""
+    value = point.get("customdata")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        value = point.get(axis)
+    if value is None:
+        value = point.get("label")
+    return value
+
+
+def point_value(point: dict, options: Any, column: str) -> Any:
+    """Default `point_value` hook: a column named by the options' `y` is on the y axis, any other on x."""
+    y = getattr(options, "y", None)
+    return clicked_value(point, "y" if column == y and column != getattr(options, "x", None) else "x")
+
+
+PatchPath = tuple  # a path into what render returned, e.g. ("data", 1, "z")
+
+
+def _doc(text: str, default: Any = None) -> Any:
+    return field(default=default, metadata={"doc": text})
+
+
 @dataclass(frozen=True)
 class Visual:
-    """A registered visual kind."""
+    """A visual kind, as registered under the `cockpit.visuals` entry points. `name`, `options`,
+    `render` and `columns` are required; every hook is optional, and the web layer calls each
+    without knowing which kind it serves (docs/panels.md, *Visual interface*, lists them)."""
 
-    name: str
-    options: type[Options]
-    render: Callable[[pd.DataFrame, Any, RenderContext], Any]
-    columns: Callable[[Any], set[str]]
-    output: Literal["figure", "component"] = "figure"
-    queries: tuple[str, ...] = ()  # names of extra queries the kind can use
-    description: str = ""
-    # The display-wall variant: a plotly figure dict, plain `dash.html` components or TrustedHTML,
-    # with nothing to hover or click. None: `render` with ctx.wall=True serves walls too.
-    wall: Callable[[pd.DataFrame, Any, RenderContext], Any] | None = None
+    name: str = field(metadata={"doc": "the kind's name (`kind = \"…\"` in a panel file); equals the entry point's name"})
+    options: type[Options] = field(metadata={"doc": "pydantic model of the `[options]` table; unknown keys are errors"})
+    render: Callable[[pd.DataFrame, Any, RenderContext], Any] = field(metadata={
+        "doc": "`render(df, options, ctx)`: a plotly figure dict (output figure) or a Dash component"})
+    columns: Callable[[Any], set[str]] = field(metadata={
+        "doc": "`columns(options)`: the result columns render needs (`cockpit check` compares them with the SQL)"})
+    output: Literal["figure", "component"] = _doc(
+        "`figure` (shown in a dcc.Graph, clicks reach `click`/cross-filters) or `component` (a panel body)", "figure")
+    queries: Mapping[str, tuple[str, ...]] = field(default_factory=dict, metadata={
+        "doc": "extra queries a panel may declare (`[queries] name = …`), each with the columns it must return; "
+               "their results are `ctx.frames[name]`"})
+    renamed_queries: Mapping[str, str] = field(default_factory=dict, metadata={
+        "doc": "old query name → new one: a panel still using the old name gets a `cockpit check` error naming the new"})
+    description: str = _doc("one line for the panel reference", "")
+    prepare: Callable[[PanelContext], dict[str, Any]] | None = _doc(
+        "`prepare(panel_ctx) -> dict`: extra render inputs fetched by the kind itself (e.g. geometry, region "
+        "names), put in `ctx.extra` before update_key, update, render and wall")
+    update_key: Callable[[RenderContext], str | None] | None = _doc(
+        "`update_key(ctx)`, a string or None: what the client must already show for a value-only update; the web "
+        "layer keeps it beside the panel and calls `update` instead of `render` when the client's key equals it")
+    update: Callable[[pd.DataFrame, Any, RenderContext], list[tuple[PatchPath, Any]]] | None = _doc(
+        "`update(df, options, ctx) -> [(path, value)]`: the value-only update, as paths into what render "
+        "returned (e.g. `(\"data\", 1, \"z\")`); the web layer sends them as a Dash Patch")
+    register_callbacks: Callable[[Any, Host], None] | None = _doc(
+        "`register_callbacks(app, host)`: the kind's own Dash callbacks (its own controls), attached once at "
+        "start-up; `host` resolves URLs, looks up panels and their data, and makes error cards")
+    wall: Callable[[pd.DataFrame, Any, RenderContext], Any] | None = _doc(
+        "`wall(df, options, ctx)`: the display-wall variant, a plotly figure dict, a tree of plain `dash.html` "
+        "components (no AG Grid, no interactive widgets) or `TrustedHTML` the kind sanitised itself; None: "
+        "`render` with `ctx.wall` set")
+    click: Callable[[FilterState, dict, Any], FilterState | None] | None = _doc(
+        "`click(state, point, options)`, a FilterState or None: the kind's own reaction to a click on a point "
+        "(e.g. drill down); None leaves the click to the panel's cross-filter")
+    point_value: Callable[[dict, Any, str], Any] = _doc(
+        "`point_value(point, options, column)`: the value of result column `column` in a clicked point, for "
+        "cross-filters (default: customdata, else the x or y coordinate the options put it on, else the label)",
+        point_value)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.queries, Mapping):  # a plain list of names: no columns required
+            object.__setattr__(self, "queries", {name: () for name in self.queries})
+        if (self.update is None) != (self.update_key is None):
+            raise TypeError(f"visual {self.name!r}: update and update_key go together")
+
+    def render_wall(self, df: pd.DataFrame, options: Any, ctx: RenderContext) -> Any:
+        """What a display wall shows: the wall variant, else the page render, with `ctx.wall` set."""
+        ctx = replace(ctx, wall=True)
+        return (self.wall or self.render)(df, options, ctx)
+
+
+def wall_problems(out: Any) -> list[str]:
+    """Why `out` is not a valid wall variant: a figure dict, or plain `dash.html` components only."""
+    if isinstance(out, dict):
+        return [] if {"data", "layout"} <= set(out) else ["a figure dict needs data and layout"]
+    problems: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, (list, tuple)):
+            for child in node:
+                walk(child)
+        elif hasattr(node, "to_plotly_json"):
+            if getattr(node, "_namespace", None) != "dash_html_components":
+                problems.append(f"{type(node).__name__} is not a plain dash.html component")
+            walk(getattr(node, "children", None))
+        elif node is not None and not isinstance(node, (str, int, float)):
+            problems.append(f"{type(node).__name__} is not a component, text or number")
+
+    walk(out)
+    return problems
 
 
 def base_layout(ctx: RenderContext, **extra: Any) -> dict:

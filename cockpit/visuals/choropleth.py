@@ -1,7 +1,9 @@
 """Choropleth map of the children of the selected region (offline: plotly geo, GeoJSON given inline).
 
-The web layer supplies the geometry (`ctx.extra["geojson"]`, sent once per level) and region
-names; later updates of the same level only patch `z`, `text` and `customdata` (see `values`)."""
+The kind fetches its own geometry, region names and selected region (`prepare`, into
+`ctx.extra`); the geometry is sent once per level: while the client shows the same level
+(`update_key`), updates only patch the value trace (`update`, see `values`). A click on a
+region drills down to it (`click`)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,15 @@ import pandas as pd
 from plotly.colors import get_colorscale
 from pydantic import Field, field_validator
 
-from cockpit.visuals.base import Format, Options, RenderContext, Visual, base_layout
+from cockpit.filters import FilterState
+from cockpit.geo import children_geojson
+from cockpit.visuals.base import Format, Options, PanelContext, RenderContext, Visual, base_layout
 
 
 #: Index of the trace holding the values (0 is the grey base of every region).
 VALUE_TRACE = 1
+#: What a value-only update replaces in the value trace.
+VALUE_KEYS = ("z", "text", "customdata", "zmin", "zmax", "zauto")
 
 
 class ChoroplethOptions(Options):
@@ -90,5 +96,34 @@ def render(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
     return {"data": data, "layout": layout}
 
 
+def prepare(p: PanelContext) -> dict:
+    """The map's level: the children of the map parent (geometry, names in the viewer's language)
+    and the selected region among them (None when the map shows the selected region's children)."""
+    parent = p.res.ctx.map_parent
+    return {"geojson": children_geojson(p.db, p.snapshot, parent),
+            "names": {c: r.label(p.lang) for c, r in p.regions.by_code.items() if r.parent == parent},
+            "selected": p.res.ctx.region if p.res.ctx.region != parent else None}
+
+
+def update_key(ctx: RenderContext) -> str | None:
+    """The geometry and outline the client has: snapshot, level, selected region, language."""
+    if ctx.panel is None:
+        return None
+    return f"{ctx.panel.snapshot}|{ctx.panel.res.ctx.map_parent}|{ctx.extra.get('selected')}|{ctx.lang}"
+
+
+def update(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> list[tuple[tuple, object]]:
+    """Same level on the client: only the values of the value trace change."""
+    v = values(df, o, ctx)
+    return [(("data", VALUE_TRACE, name), v[name]) for name in VALUE_KEYS]
+
+
+def click(state: FilterState, point: dict, o: ChoroplethOptions) -> FilterState:
+    """A click on a region selects it (the map then shows its children)."""
+    code = point.get("location")
+    return state.with_(region=code, street=None) if isinstance(code, str) else state
+
+
 VISUAL = Visual(name="choropleth", options=ChoroplethOptions, render=render, columns=_columns,
-                description="map of the selected region's children coloured by a value; click to drill down")
+                description="map of the selected region's children coloured by a value; click to drill down",
+                prepare=prepare, update_key=update_key, update=update, click=click)

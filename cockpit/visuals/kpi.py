@@ -9,6 +9,10 @@ from pydantic import Field
 from cockpit.visuals.base import Format, Options, RenderContext, Threshold, Visual, base_layout, threshold_color
 
 
+#: The extra query drawing the sparkline under the value (columns x, y).
+SPARKLINE = "sparkline"
+
+
 class KpiOptions(Options):
     value: str = Field(description="column holding the value (first row)")
     compare: str | None = Field(default=None, description="column holding the comparison-period value")
@@ -61,7 +65,7 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
             "font": {"size": 16 if not ctx.wall else 22},
         }
     data = [indicator]
-    spark = ctx.frames.get("spark")
+    spark = ctx.frames.get(SPARKLINE)
     if spark is not None and not spark.empty and {"x", "y"} <= set(spark.columns):
         data.append({"type": "scatter", "mode": "lines", "x": spark["x"].astype(str).tolist(),
                      "y": [None if pd.isna(v) else float(v) for v in spark["y"]],
@@ -99,6 +103,7 @@ def wall(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> html.Div:
     return html.Div(parts, className="wall-kpi")
 
 
-VISUAL = Visual(name="kpi", options=KpiOptions, render=render, columns=_columns, queries=("spark",),
-                description="KPI tile with comparison delta, sparkline (extra query 'spark' with x, y) and thresholds",
-                wall=wall)
+VISUAL = Visual(name="kpi", options=KpiOptions, render=render, columns=_columns,
+                queries={SPARKLINE: ("x", "y")}, renamed_queries={"spark": SPARKLINE},
+                description=f"KPI tile with comparison delta, sparkline (extra query '{SPARKLINE}' with x, y) "
+                            "and thresholds", wall=wall)

@@ -18,7 +18,7 @@ import pandas as pd
 from dash import dcc
 from pydantic import Field
 
-from cockpit.specs.models import Text
+from cockpit.text import Text
 from cockpit.visuals.base import TrustedHTML, Format, Options, RenderContext, Visual, require_columns, to_float
 
 PLACEHOLDER = re.compile(r"\{([^\W\d]\w*)\}")

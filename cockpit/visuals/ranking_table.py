@@ -16,7 +16,7 @@ from dash import html
 from dash_ag_grid import AgGrid
 from pydantic import BaseModel, ConfigDict, Field
 
-from cockpit.specs.models import Text
+from cockpit.text import Text
 from cockpit.visuals.base import Format, Options, RenderContext, Visual, no_data_text, rgba, to_float
 
 GOOD_CLASS = "cockpit-cell-good"  # a change in the good direction (green ▲ when up is good)

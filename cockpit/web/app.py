@@ -6,19 +6,19 @@ from pathlib import Path
 
 from dash import Dash
 
-from cockpit.db import get_db
+from cockpit.db import Database
 from cockpit.query import results
-from cockpit.settings import PROJECT_ROOT, get_settings
-from cockpit.web.callbacks import register_callbacks
-from cockpit.web.views import Views
+from cockpit.settings import PROJECT_ROOT, Settings
 from cockpit.web.catalog import CatalogHolder
 from cockpit.web.shell import app_layout
+from cockpit.web.views import Views
+from cockpit.web.wiring import register_callbacks
 from cockpit.web.wall.routes import register_wall_routes
 
 
-def create_app(layouts: Path | None = None, dev: bool | None = None) -> Dash:
-    """The cockpit app. Raises `BrokenSpecs` (a SystemExit) when a declaration is invalid."""
-    settings = get_settings()
+def create_app(settings: Settings, db: Database, layouts: Path | None = None, dev: bool | None = None) -> Dash:
+    """The cockpit app for `settings` on `db` (layouts and dev mode default to the settings').
+    Raises `BrokenSpecs` (a SystemExit) when a declaration is invalid."""
     holder = CatalogHolder(layouts or settings.layouts, dev=settings.dev if dev is None else dev)
     app = Dash(
         __name__,
@@ -33,8 +33,8 @@ def create_app(layouts: Path | None = None, dev: bool | None = None) -> Dash:
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">', 1)
     # Callback bodies are small JSON; anything bigger is not from our pages.
     app.server.config["MAX_CONTENT_LENGTH"] = 1 << 20
-    results.init_app(app.server)
-    views = Views(holder, get_db())
+    results.init_app(app.server, settings)
+    views = Views(holder, db, settings)
     register_callbacks(app, views)
     register_wall_routes(app.server, views)
 

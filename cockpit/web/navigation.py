@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit.filters import FilterState, valid_filter_value
-from cockpit.web.views import Views, safe_id
+from cockpit.visuals.base import safe_id
+from cockpit.visuals.registry import get_visual
+from cockpit.web.views import Views
+
 
 def apply_trigger(views: Views, state: FilterState, trigger: Any, value: Any) -> FilterState:
     """The state after the control that fired; unknown or malformed triggers change nothing."""
@@ -35,7 +38,7 @@ def apply_trigger(views: Views, state: FilterState, trigger: Any, value: Any) ->
 
 
 def apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -> FilterState:
-    """A click on a graph: a map drills down, a panel with a cross-filter toggles that filter."""
+    """A click on a graph: the kind's own `click` hook first, else the panel's cross-filter toggles."""
     panel = views.holder.get().panels.get(pid) if pid else None
     if panel is None or not isinstance(click, dict):
         return state
@@ -43,19 +46,16 @@ def apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -
     if not isinstance(points, list) or not points or not isinstance(points[0], dict):
         return state
     point = points[0]
-    if panel.spec.kind == "choropleth":
-        code = point.get("location")
-        return state.with_(region=code, street=None) if isinstance(code, str) else state
+    visual = get_visual(panel.spec.kind)
+    if visual.click is not None:
+        # The kind's own reaction (e.g. a map drills down); None leaves it to the cross-filter.
+        new = visual.click(state, point, panel.options)
+        if new is not None:
+            return new
     xf = panel.spec.cross_filter
     if xf is None:
         return state
-    value = point.get("customdata")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if value is None:
-        value = point.get(_axis_of(panel, xf.column))
-    if value is None:
-        value = point.get("label")
+    value = visual.point_value(point, panel.options, xf.column)
     if not isinstance(value, (str, int, float)):
         return state
     value = str(value)
@@ -71,14 +71,3 @@ def apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -
         filters[xf.field] = value
     return state.with_(filters=filters)
 
-
-def _axis_of(panel, column: str) -> str:
-    """Which coordinate of a clicked point holds `column`: a bar's categories are on y when it is
-    horizontal; a heatmap's y column is on y."""
-    options = panel.options
-    horizontal = getattr(options, "horizontal", False)
-    if column == getattr(options, "x", None):
-        return "y" if horizontal else "x"
-    if column == getattr(options, "y", None):
-        return "x" if horizontal else "y"
-    return "x"

@@ -11,10 +11,11 @@ def serve(store: Path, host: str, port: int, dev: bool) -> int:
     os.environ["COCKPIT_STORE"] = str(store)
     if dev:
         os.environ["COCKPIT_DEV"] = "1"
+    from cockpit.db import get_db
     from cockpit.settings import get_settings
     get_settings.cache_clear()
     from cockpit.web.app import create_app
 
-    app = create_app()
+    app = create_app(get_settings(), get_db())
     app.run(host=host, port=port, debug=dev, dev_tools_hot_reload=False, dev_tools_disable_version_check=True, use_reloader=False)
     return 0

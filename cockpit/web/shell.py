@@ -69,7 +69,7 @@ def panel_card(panel: Panel, lang: str, kind_output: str) -> html.Section:
         extra = [dcc.Store(id={"type": "figkey", "panel": pid})]
     else:
         body = html.Div(id={"type": "body", "panel": pid}, className="panel-body")
-        extra = []
+        extra = [dcc.Store(id={"type": "bodykey", "panel": pid})]
     return html.Section(className=f"panel kind-{spec.kind}", id=f"panel-{pid}", style={"gridArea": pid},
                         children=[head, error, html.Div(body, className="panel-content"), *extra])
 

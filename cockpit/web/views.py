@@ -1,23 +1,24 @@
-"""What the callbacks work with: the catalog, the database, trusted state, panel data, and the
-error card. Kept apart from the callback wiring so it can be used and tested without Dash."""
+"""What the callbacks work with: the catalog, the database, trusted state, panel data, the
+error card, and one panel rendered through its kind's hooks. Kept apart from the callback wiring
+so it can be used and tested without Dash. `Views` is the `Host` that kinds' own callbacks get."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
+from dash import Patch
 
-from cockpit.analytics.scores import street_scores_sql
 from cockpit.db import Database
 from cockpit.filters import Resolved, parse_query, resolve
-from cockpit.query import QueryError, results, run_sql
-from cockpit.settings import get_settings
+from cockpit.query import QueryContext, QueryError, results
+from cockpit.settings import Settings
 from cockpit.specs.loader import Panel
-from cockpit.visuals import ranking_table
-from cockpit.visuals.base import RenderContext
+from cockpit.visuals.base import PanelContext, RenderContext, localized, safe_id
+from cockpit.visuals.registry import get_visual
 from cockpit.web import shell
 from cockpit.web.catalog import CatalogHolder
 from cockpit.web.i18n import t
@@ -26,20 +27,38 @@ log = logging.getLogger("cockpit.web")
 EMPTY_FIGURE = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
                                        "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
 
+__all__ = ["EMPTY_FIGURE", "Rendered", "Views", "error_card", "patch_of", "safe_id"]
 
-def safe_id(value: Any, key: str) -> str | None:
-    """The string `key` of a pattern-matching id dict, or None when a client sent something else."""
-    if isinstance(value, dict) and isinstance(value.get(key), str) and len(value[key]) <= 80:
-        return value[key]
-    return None
+
+@dataclass(frozen=True)
+class Rendered:
+    """One panel's output: what to send (a full render or a Patch) and the update key to keep."""
+
+    value: Any
+    key: str | None = None
+    patched: bool = False
+
+
+def patch_of(changes: list[tuple[tuple, Any]]) -> Patch:
+    """A Dash Patch setting each (path, value) of a kind's value-only update."""
+    patch = Patch()
+    for path, value in changes:
+        if not path:
+            raise ValueError("an update path names at least one key")
+        target = patch
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return patch
 
 
 class Views:
-    """Everything callbacks need: the catalog, the database, the jurisdiction."""
+    """Everything callbacks need: the catalog, the database, the settings (jurisdiction, dev)."""
 
-    def __init__(self, holder: CatalogHolder, db: Database):
+    def __init__(self, holder: CatalogHolder, db: Database, settings: Settings):
         self.holder = holder
         self.db = db
+        self.settings = settings
 
     def resolve(self, search: Any, pathname: Any = None, pins: Any = None) -> Resolved:
         """The trusted context for a URL. `pins` (from the page's pin store) names the snapshot
@@ -49,8 +68,15 @@ class Views:
         pinned = pins[0] if isinstance(pins, list) and pins and isinstance(pins[0], str) else None
         if state.snap is None and pinned is not None:
             state = state.with_(snap=pinned)  # resolve() checks it is a published snapshot
-        return resolve(state, self.db, get_settings().jurisdiction,
+        return resolve(state, self.db, self.settings.jurisdiction,
                        street_page=bool(page and page.template == "street"))
+
+    def panel(self, panel_id: str | None) -> Panel | None:
+        """The loaded panel with this id, or None (ids come from clients)."""
+        return self.holder.get().panels.get(panel_id) if isinstance(panel_id, str) else None
+
+    def error_card(self, exc: Exception, lang: str) -> list:
+        return error_card(exc, lang, dev=self.settings.dev)
 
     def page_for(self, pathname: Any):
         catalog = self.holder.get()
@@ -88,7 +114,7 @@ class Views:
                              theme="dark" if wall else "light")
 
     @staticmethod
-    def panel_context(panel: Panel, res: Resolved):
+    def panel_context(panel: Panel, res: Resolved) -> QueryContext:
         """The context a panel's queries bind: the page's, except that the panel which sets a
         cross-filter is not narrowed by it (it keeps every value to switch to)."""
         qctx = res.ctx
@@ -102,6 +128,24 @@ class Views:
         df = results.query(panel.spec.sql, qctx, self.db)
         frames = {name: results.query(sql, qctx, self.db) for name, sql in panel.spec.queries.items()}
         return self.translated(df, panel, qctx.lang), frames
+
+    def render(self, panel: Panel, res: Resolved, client_key: Any = None, wall: bool = False) -> Rendered:
+        """The panel through its kind: `prepare`, then a value-only `update` as a Patch when the
+        client already shows what `update_key` names, else the full `render` (or `wall`)."""
+        visual = get_visual(panel.spec.kind)
+        df, frames = self.data(panel, res)
+        rctx = self.render_context(panel, res, wall=wall)
+        rctx.frames = frames
+        rctx.panel = PanelContext(panel_id=panel.spec.id, res=res, query=self.panel_context(panel, res), db=self.db)
+        options = localized(panel.wall_options if wall else panel.options, res.ctx.lang)
+        if visual.prepare is not None:
+            rctx.extra.update(visual.prepare(rctx.panel))
+        if wall:
+            return Rendered(visual.render_wall(df, options, rctx))
+        key = visual.update_key(rctx) if visual.update_key is not None else None
+        if key is not None and client_key == key:
+            return Rendered(patch_of(visual.update(df, options, rctx)), key, patched=True)
+        return Rendered(visual.render(df, options, rctx), key)
 
     def untranslate(self, shown: str) -> str:
         """The data value behind a display name (itself when it is not a display name)."""
@@ -132,7 +176,7 @@ class Views:
                 + "".join(f" · $f_{k}={v}" for k, v in sorted(c.filters.items())))
 
 
-def error_card(exc: Exception, lang: str) -> list:
+def error_card(exc: Exception, lang: str, dev: bool = False) -> list:
     """What a failing panel shows: a short reason, never a stack trace. Leaders get a reference
     to quote; the details go to the server log (and, in dev mode, on screen for the analyst)."""
     if isinstance(exc, LookupError) and not isinstance(exc, KeyError):
@@ -143,30 +187,5 @@ def error_card(exc: Exception, lang: str) -> list:
             log.error("panel query failed (ref %s): %s", ref, exc)
         else:
             log.exception("panel failed (ref %s)", ref)
-        reason = f"{exc} (ref {ref})" if get_settings().dev else f"{t('ref', lang)} {ref}"
+        reason = f"{exc} (ref {ref})" if dev else f"{t('ref', lang)} {ref}"
     return [t("panel_error", lang), ": ", reason]
-
-
-_WHATIF_COLUMNS = ranking_table.RankingTableOptions.model_validate({"columns": [
-    {"field": "rank_all", "label": {"zh": "模拟名次", "en": "Rank"}, "width": 90},
-    {"field": "name", "label": {"zh": "街道", "en": "Street"}},
-    {"field": "parent_name", "label": {"zh": "区县", "en": "County"}},
-    {"field": "score", "label": {"zh": "模拟得分", "en": "Score"}, "format": {"d3": ".1f"}, "bar": True},
-    {"field": "shift", "label": {"zh": "较公布名次", "en": "vs published"}, "change": True, "width": 110},
-]})
-
-
-def whatif_table(res: Resolved, weights: dict[str, float], rows: int, lang: str):
-    """Scores and ranks under what-if weights, next to the published ranks (nothing is stored)."""
-    known = set(run_sql("select indicator from indicators", res.ctx)["indicator"])
-    weights = {k: v for k, v in weights.items() if k in known}
-    published = run_sql(street_scores_sql(), res.ctx)
-    extra = {"w_ind": list(weights), "w_val": list(weights.values())} if weights else None
-    scenario = run_sql(street_scores_sql(what_if=bool(weights)), res.ctx, extra=extra)
-    published = published[published["period"] == pd.Timestamp(res.ctx.period_start)]
-    scenario = scenario[scenario["period"] == pd.Timestamp(res.ctx.period_start)].copy()
-    before = dict(zip(published["street_code"], published["rank_all"]))
-    scenario["shift"] = [before.get(c, r) - r for c, r in zip(scenario["street_code"], scenario["rank_all"])]
-    scenario = scenario.sort_values("rank_all").head(rows)
-    options = _WHATIF_COLUMNS.model_copy(update={"rows": rows})
-    return ranking_table.render(scenario, options, RenderContext(panel_id="whatif", lang=lang))

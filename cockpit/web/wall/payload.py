@@ -16,11 +16,9 @@ from pathlib import Path
 
 from plotly.utils import PlotlyJSONEncoder
 
-from cockpit.geo import children_geojson
 from cockpit.query import results
 from cockpit.specs.walls import WallSpec
-from cockpit.visuals.base import localized
-from cockpit.visuals.registry import get_visual, visuals
+from cockpit.visuals.registry import visuals
 from cockpit.web.views import Views
 from cockpit.web.wall.markup import NotForWalls, to_html
 from cockpit.web.wall.plan import Plan, wall_resolve
@@ -28,19 +26,9 @@ from cockpit.web.wall.plan import Plan, wall_resolve
 log = logging.getLogger("cockpit.wall")
 
 
-def _panel(views: Views, pid: str, res, lang: str) -> dict:
-    panel = views.holder.get().panels[pid]
-    visual = get_visual(panel.spec.kind)
-    df, frames = views.data(panel, res)
-    rctx = views.render_context(panel, res, wall=True)
-    rctx.frames = frames
-    if panel.spec.kind == "choropleth":
-        parent = res.ctx.map_parent
-        rctx.extra["geojson"] = children_geojson(views.db, res.ctx.snapshot, parent)
-        rctx.extra["names"] = {c: r.label(lang) for c, r in res.regions.by_code.items() if r.parent == parent}
-        rctx.extra["selected"] = res.ctx.region if res.ctx.region != parent else None
-    options = localized(panel.wall_options, lang)
-    out = (visual.wall or visual.render)(df, options, rctx)
+def _panel(views: Views, pid: str, res) -> dict:
+    """One panel in its kind's wall variant, as JSON-ready data."""
+    out = views.render(views.holder.get().panels[pid], res, wall=True).value
     if isinstance(out, dict) and "data" in out:
         return {"figure": out}
     return {"html": to_html(out)}
@@ -57,7 +45,7 @@ def step_payload(views: Views, wall: WallSpec, region: str, plan: Plan, screen: 
     panels: dict[str, dict] = {}
     for pid in names:
         try:
-            panels[pid] = _panel(views, pid, res, lang)
+            panels[pid] = _panel(views, pid, res)
         except NotForWalls as exc:
             panels[pid] = {"error": str(exc)}
         except Exception:  # noqa: BLE001 - one panel failing must not take the screen down

@@ -18,7 +18,6 @@ import plotly
 from flask import Blueprint, Flask, Response, abort, request
 
 from cockpit.access import tokens
-from cockpit.settings import get_settings
 from cockpit.web.views import Views
 from cockpit.web.wall.payload import cached_step_json
 from cockpit.web.wall.plan import build_plan, grid_json
@@ -93,7 +92,7 @@ def register_wall_routes(server: Flask, views: Views) -> None:
 
     def authorised(name: str):
         wall = views.holder.get().walls.get(name)
-        token = tokens.verify(get_settings().accounts_db, request.args.get("token"), name) if wall else None
+        token = tokens.verify(views.settings.accounts_db, request.args.get("token"), name) if wall else None
         return (wall, token) if token is not None else (None, None)
 
     def plan_for(wall, token):

@@ -3,9 +3,13 @@
 A rollup builder is a function `(snapshot_dir, con) -> rows` registered under a name with the
 `@rollup("name")` decorator (or `register_rollup`). `build_rollups(snapshot_dir)` runs every
 builder in registration order on a DuckDB connection whose views are the snapshot's tables
-(see `snapshot_views`); each builder writes `rollups/<name>.parquet` (usually through
-`write_rollup`) and returns its row count. A builder can use the rollups built before it: after
+(`cockpit.snapshot.snapshot_views`, the same views panels read); each builder writes
+`rollups/<name>.parquet` (usually through `write_rollup`) and returns its row count. A builder can use the rollups built before it: after
 each builder the connection gets a view named after the new rollup.
+
+Write side only: the serving path reads the parquet files these builders leave behind and never
+imports this module. The analytics rollups' SQL is written once in `cockpit.analytics` (read
+side, where panels reuse it); the builders below only run it and write the result.
 
 To add one (analytics), define it below the existing ones:
 
@@ -16,13 +20,17 @@ To add one (analytics), define it below the existing ones:
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-from cockpit.contract import CONTRACTS, SQL_TYPES
+from cockpit.analytics.flow import REQUESTS_DAILY_SQL
+from cockpit.analytics.scores import STREET_SCORES_ROLLUP_SQL
+from cockpit.duck import ident, literal
+from cockpit.snapshot import connect_snapshot, snapshot_as_of
 
 RollupBuilder = Callable[[Path, duckdb.DuckDBPyConnection], int]
 
@@ -49,60 +57,13 @@ def rollup_names() -> list[str]:
     return list(_BUILDERS)
 
 
-def _q(s: str | Path) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def snapshot_views(snapshot_dir: Path) -> dict[str, str]:
-    """`{view name: SELECT ...}` over every table of a snapshot directory.
-
-    - `tables/<name>.parquet` → view `<name>` (regions.geometry is DuckDB GEOMETRY / WKB),
-    - `requests/month=YYYY-MM/data.parquet` → view `requests` with the contract's columns only:
-      the files are read without hive partitioning, so there is no `month` column (it would
-      only repeat `received_at`; filter on `received_at` and parquet statistics prune row groups).
-    - a core table absent from the snapshot → an empty view with the contract's columns.
-    - `rollups/<name>.parquet` → view `<name>`.
-    """
-    snapshot_dir = Path(snapshot_dir).resolve()
-    views: dict[str, str] = {}
-    for path in sorted((snapshot_dir / "tables").glob("*.parquet")):
-        views[path.stem] = f"SELECT * FROM read_parquet({_q(path)})"
-    if sorted((snapshot_dir / "requests").glob("month=*/data.parquet")):
-        glob = snapshot_dir / "requests" / "month=*" / "data.parquet"
-        views["requests"] = f"SELECT * FROM read_parquet({_q(glob)}, hive_partitioning = false)"
-    # A core table no drop has delivered yet (e.g. no ledger yet) is an empty view with the
-    # contract's columns, so SQL over it runs and returns nothing instead of failing.
-    for name, t in CONTRACTS.items():
-        if name not in views:
-            cols = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {_ident(c.name)}" for c in t.columns)
-            views[name] = f"SELECT {cols} WHERE false"
-    for path in sorted((snapshot_dir / "rollups").glob("*.parquet")):
-        views[path.stem] = f"SELECT * FROM read_parquet({_q(path)})"
-    return views
-
-
-def connect_snapshot(snapshot_dir: Path, con: duckdb.DuckDBPyConnection | None = None, *,
-                     temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection (new, or `con`) with a view per table of the snapshot."""
-    if con is None:
-        from cockpit.validate import connect_duckdb
-        con = connect_duckdb(temp_directory)
-    for name, sql in snapshot_views(snapshot_dir).items():
-        con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS {sql}")
-    return con
-
-
 def write_rollup(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, name: str, sql: str,
                  params: dict | list | None = None) -> int:
     """Write the result of `sql` to rollups/<name>.parquet and return its row count."""
     out = Path(snapshot_dir) / "rollups" / f"{name}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     con.sql(sql, params=params).write_parquet(str(out), compression="zstd")
-    return con.execute(f"SELECT count(*) FROM read_parquet({_q(out)})").fetchall()[0][0]
+    return con.execute(f"SELECT count(*) FROM read_parquet({literal(out)})").fetchall()[0][0]
 
 
 def build_rollups(snapshot_dir: Path) -> dict[str, int]:
@@ -125,7 +86,7 @@ def build_rollups(snapshot_dir: Path) -> dict[str, int]:
                 path = (snapshot_dir / "rollups" / f"{name}.parquet").resolve()
                 if not path.is_file():
                     raise RuntimeError(f"rollup builder {name!r} did not write {path.name}")
-                con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT * FROM read_parquet({_q(path)})")
+                con.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM read_parquet({literal(path)})")
         finally:
             con.close()
     return counts
@@ -161,11 +122,42 @@ def region_tree(snapshot_dir: Path, con: duckdb.DuckDBPyConnection) -> int:
 
 # --- analytics rollups (methods in docs/methods.md) ------------------------------------------------
 
-def _register_analytics() -> None:
-    from cockpit.analytics.flow import build_requests_daily
-    from cockpit.analytics.scores import build_street_scores
-    register_rollup("requests_daily", build_requests_daily)
-    register_rollup("street_scores", build_street_scores)  # after region_tree: it scopes by it
+#: as_of when a snapshot directory has no manifest (a builder run by hand): the date of the
+#: latest update in the data (the data runs to the end of the as_of day).
+_AS_OF_FROM_DATA_SQL = "select cast(max(updated_at) as date) from requests"
 
 
-_register_analytics()
+def rollup_as_of(snapshot_dir: Path, con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The as_of a rollup is built for: the snapshot manifest's (ingest writes a provisional
+    one before building rollups), else the latest ``updated_at`` date as a stand-in."""
+    as_of = snapshot_as_of(snapshot_dir)
+    if as_of is not None:
+        return dt.date.fromisoformat(as_of)
+    rows = con.execute(_AS_OF_FROM_DATA_SQL).fetchall()  # fetch all: leave no open result behind
+    return rows[0][0] if rows else None
+
+
+@rollup("requests_daily")
+def build_requests_daily(snapshot_dir: Path, con: duckdb.DuckDBPyConnection,
+                         as_of: dt.date | str | None = None) -> int:
+    """``rollups/requests_daily.parquet`` (columns ``cockpit.analytics.flow.REQUESTS_DAILY_COLUMNS``).
+
+    Returns the row count. ``as_of`` defaults to :func:`rollup_as_of`; overdue_open_asof
+    counts requests not closed whose deadline passed before the end of that day.
+    """
+    if as_of is None:
+        as_of = rollup_as_of(snapshot_dir, con)
+    if isinstance(as_of, str):
+        as_of = dt.date.fromisoformat(as_of)
+    # Streamed from DuckDB to parquet: the rollup of 10M requests never sits in Python memory.
+    return write_rollup(con, Path(snapshot_dir), "requests_daily", REQUESTS_DAILY_SQL, {"as_of": as_of})
+
+
+@rollup("street_scores")  # after region_tree: it scopes by it
+def build_street_scores(snapshot_dir: Path, con: duckdb.DuckDBPyConnection) -> int:
+    """``rollups/street_scores.parquet`` for every period, whole tree (``cockpit.analytics.scores``).
+
+    Columns: period, street_code, parent_code, score, rank, rank_change, rank_all, veto,
+    veto_reason (published weights). Returns the row count.
+    """
+    return write_rollup(con, Path(snapshot_dir), "street_scores", STREET_SCORES_ROLLUP_SQL)

@@ -1,0 +1,124 @@
+"""The requests upsert: merge a drop's requests into the live ones, one parquet file per month.
+
+Rows are upserted by request_id into the live requests (latest updated_at wins, ties go to the
+drop) with DuckDB, and stored as requests/month=YYYY-MM/data.parquet by month of received_at.
+Only months that receive rows from the drop or lose rows to it are rewritten; the others are
+hardlinked, so a daily drop costs one or two months of rewriting. The merge tables live in a
+database file and spill to the staging run's work directory: bounded memory for 10M rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from cockpit.contract import REQUESTS, SQL_TYPES
+from cockpit.duck import connect_duckdb, ident, literal
+from cockpit.store import link_or_copy
+
+Log = Callable[[str], None]
+
+
+def parquet_rows(path: Path) -> int:
+    """The row count of a parquet file, from its footer."""
+    with pq.ParquetFile(path) as pf:
+        return pf.metadata.num_rows
+
+
+def _merge_connection(work: Path) -> duckdb.DuckDBPyConnection:
+    # A database file (not in-memory) so the merge tables live on disk, not in RAM.
+    (work / "spill").mkdir(exist_ok=True)
+    return connect_duckdb(work / "spill", database=work / "merge.duckdb", preserve_insertion_order=True)
+
+
+def _month_files(requests_dir: Path | None) -> dict[str, Path]:
+    """{'YYYY-MM': path} of a snapshot's request partitions."""
+    if requests_dir is None or not requests_dir.is_dir():
+        return {}
+    return {p.parent.name.split("=", 1)[1]: p for p in sorted(requests_dir.glob("month=*/data.parquet"))}
+
+
+def merge_requests(drop_file: Path | None, live_dir: Path | None, out_dir: Path, work: Path,
+                   log: Log = print) -> dict:
+    """Upsert the drop's requests into the live ones; write month partitions under out_dir.
+
+    Returns {"rows", "incoming", "stale", "months_rewritten", "months_linked"} ("stale":
+    incoming rows ignored because the live version is newer).
+    """
+    live = _month_files(live_dir / "requests" if live_dir else None)
+    stats = {"incoming": 0, "stale": 0, "months_rewritten": 0, "months_linked": 0}
+    affected: set[str] = set()
+    if drop_file is not None:
+        cols = [c.name for c in REQUESTS.columns]
+        casts = ", ".join(f"CAST({ident(c.name)} AS {SQL_TYPES[c.type]}) AS {ident(c.name)}"
+                          for c in REQUESTS.columns)
+        sel = ", ".join(ident(c) for c in cols)
+        con = _merge_connection(work)
+        try:
+            con.execute(f"CREATE TABLE incoming AS SELECT {casts} FROM read_parquet({literal(drop_file)})")
+            # Several versions of one request in a drop: keep the latest ((id, updated_at) is unique).
+            con.execute("""
+                DELETE FROM incoming USING (
+                    SELECT request_id, max(updated_at) AS latest FROM incoming
+                    GROUP BY request_id HAVING count(*) > 1) d
+                WHERE incoming.request_id = d.request_id AND incoming.updated_at < d.latest""")
+            stats["incoming"] = con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
+            affected = {r[0] for r in con.execute(
+                "SELECT DISTINCT strftime(received_at, '%Y-%m') FROM incoming").fetchall()}
+            if live:
+                all_live = f"read_parquet([{', '.join(literal(p) for p in live.values())}])"
+                # Live versions of the requests the drop touches (wherever their month is).
+                con.execute(f"CREATE TABLE touched AS SELECT {sel} FROM {all_live} l "
+                            "SEMI JOIN incoming i ON l.request_id = i.request_id")
+                affected |= {r[0] for r in con.execute(
+                    "SELECT DISTINCT strftime(received_at, '%Y-%m') FROM touched").fetchall()}
+                # The live version wins only when strictly newer; on a tie the drop wins.
+                con.execute("CREATE TABLE live_wins AS SELECT t.* FROM touched t "
+                            "JOIN incoming i ON t.request_id = i.request_id WHERE t.updated_at > i.updated_at")
+                stats["stale"] = con.execute("SELECT count(*) FROM live_wins").fetchall()[0][0]
+                winners = (f"SELECT {sel} FROM incoming ANTI JOIN live_wins w USING (request_id) "
+                           f"UNION ALL SELECT {sel} FROM live_wins")
+            else:
+                winners = f"SELECT {sel} FROM incoming"
+            parts = [winners]
+            rewrite = [live[m] for m in sorted(affected) if m in live]
+            if rewrite:
+                files = ", ".join(literal(p) for p in rewrite)
+                parts.insert(0, f"SELECT {sel} FROM read_parquet([{files}]) l "
+                                "ANTI JOIN incoming i ON l.request_id = i.request_id")
+            union = " UNION ALL ".join(f"({p})" for p in parts)
+            log(f"  merging requests: {stats['incoming']} new or changed rows, rewriting {len(affected)} months")
+            con.execute(f"""
+                COPY (SELECT *, strftime(received_at, '%Y-%m') AS month FROM ({union}) u
+                      ORDER BY received_at, request_id)
+                TO {literal(out_dir)} (FORMAT parquet, PARTITION_BY (month), FILENAME_PATTERN 'data_{{i}}',
+                                  COMPRESSION zstd)""")
+            _name_partitions(con, out_dir)
+        finally:
+            con.close()
+        stats["months_rewritten"] = len(list(out_dir.glob("month=*"))) if out_dir.is_dir() else 0
+    for month, path in live.items():
+        if month not in affected:
+            link_or_copy(path, out_dir / f"month={month}" / "data.parquet")
+            stats["months_linked"] += 1
+    stats["rows"] = sum(parquet_rows(p) for p in _month_files(out_dir).values())
+    return stats
+
+
+def _name_partitions(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
+    """DuckDB names partition files data_<i>.parquet; the layout wants exactly data.parquet."""
+    if not out_dir.is_dir():
+        return
+    for part in sorted(out_dir.glob("month=*")):
+        files = sorted(part.glob("data_*.parquet"))
+        if len(files) == 1:
+            files[0].rename(part / "data.parquet")
+        elif files:  # several files for one month: combine them, keeping the order by time
+            lst = ", ".join(literal(f) for f in files)
+            con.execute(f"COPY (SELECT * FROM read_parquet([{lst}]) ORDER BY received_at, request_id) "
+                        f"TO {literal(part / 'data.parquet')} (FORMAT parquet, COMPRESSION zstd)")
+            for f in files:
+                f.unlink()

@@ -1,0 +1,88 @@
+"""Check a drop folder against the data contract before anything is published.
+
+`validate_drop(folder, live_snapshot_dir)` returns a list of `Problem`s (empty means the drop may
+be published). Schemas are checked with pyarrow from the parquet footers alone; row rules,
+uniqueness and foreign keys run as DuckDB queries straight on the files, so a 10M-row
+requests.parquet is streamed with bounded memory (DuckDB spills to `temp_dir` when it must)
+and never loaded into pandas. Geometries (regions only, small) are checked with shapely in
+batches.
+
+One module per concern, run in this order by `validate_drop` (a later check skips what an
+earlier one found broken):
+
+- `folder`: manifest.json and the names of the parquet files (core, extra, bad),
+- `schema`: columns and types of each core file (from its footer); readability of extra tables,
+- `rows`: row rules, uniqueness and table rules,
+- `references`: foreign keys, forwards and against the live snapshot's other tables,
+- `geometry`: GeoParquet metadata (called from the schema check) and every geometry.
+
+Row numbers in problems are 0-based positions in the file (pandas `df.iloc[n]`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from cockpit.contract import CONTRACTS, CORE_TABLES
+from cockpit.duck import connect_duckdb
+from cockpit.ingest.validate.context import DropCheck
+from cockpit.ingest.validate.folder import DropFiles, read_manifest, reserved_names, scan_drop
+from cockpit.ingest.validate.geometry import check_geometry
+from cockpit.ingest.validate.problems import MAX_ROWS_SHOWN, Problem, format_problems
+from cockpit.ingest.validate.references import check_foreign_keys, check_reverse_foreign_keys
+from cockpit.ingest.validate.rows import check_rows
+from cockpit.ingest.validate.schema import check_extra, check_schema
+
+__all__ = ["MAX_ROWS_SHOWN", "DropFiles", "Problem", "format_problems", "read_manifest", "reserved_names",
+           "scan_drop", "validate_drop"]
+
+
+def _check(run: DropCheck) -> list[Problem]:
+    """Every check of one run, in the order problems are reported."""
+    if not run.folder.is_dir():
+        run.add(Problem("(folder)", None, f"drop folder {run.folder} does not exist or is not a folder",
+                        "folder"))
+        return run.problems
+    _, problems = read_manifest(run.folder)
+    run.add(*problems)
+    run.files = scan_drop(run.folder)
+    run.add(*run.files.bad)
+    if not run.files.core and not run.files.extras and not run.files.bad:
+        run.add(Problem("(folder)", None, "the drop holds no .parquet file", "no_files"))
+    for name, path in run.files.core.items():
+        check_schema(run, CONTRACTS[name], path)
+    for name in CORE_TABLES:
+        if name in run.readable:
+            check_rows(run, CONTRACTS[name])
+    for name in CORE_TABLES:
+        if name in run.readable:
+            check_foreign_keys(run, CONTRACTS[name])
+    check_reverse_foreign_keys(run)
+    for name in CORE_TABLES:
+        if name in run.readable and CONTRACTS[name].geo:
+            check_geometry(run, CONTRACTS[name], run.files.core[name])
+    for name, path in run.files.extras.items():
+        check_extra(run, name, path)
+    return run.problems
+
+
+def validate_drop(folder: Path, live_snapshot_dir: Path | None = None, *, temp_dir: Path | None = None,
+                  memory_limit: str | None = None) -> list[Problem]:
+    """Check every file of a drop folder; an empty list means it may be published.
+
+    Foreign keys are resolved against the drop's own file when it holds the target table, else
+    against `live_snapshot_dir` (partial drops). `temp_dir` is where DuckDB may spill.
+    """
+    folder = Path(folder)
+    own_tmp = None
+    if temp_dir is None:
+        own_tmp = tempfile.TemporaryDirectory(prefix="cockpit-validate-")
+        temp_dir = Path(own_tmp.name)
+    con = connect_duckdb(temp_dir, memory_limit)
+    try:
+        return _check(DropCheck(folder, Path(live_snapshot_dir) if live_snapshot_dir else None, con))
+    finally:
+        con.close()
+        if own_tmp is not None:
+            own_tmp.cleanup()

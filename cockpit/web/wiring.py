@@ -1,0 +1,102 @@
+"""The Dash wiring of the generic callbacks: each callback's dependencies, named by the same
+NamedTuples as its body's inputs and outputs (`callbacks.py`), and the adapters that call the
+bodies. Kinds attach their own callbacks through `Visual.register_callbacks`."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from dash import ALL, MATCH, Dash, Input, Output, State, ctx
+
+from cockpit.visuals.registry import visuals
+from cockpit.web import callbacks as cb
+from cockpit.web.views import Views
+
+LANG_OUT = Output("lang", "data")
+LANG_IN = cb.LangIn(search=Input("url", "search"), current=State("lang", "data"))
+
+PAGE_OUT = Output("page", "children")
+PAGE_IN = cb.PageIn(pathname=Input("url", "pathname"), lang=Input("lang", "data"), search=State("url", "search"))
+
+# Controls live in the page that a callback renders, so they are matched with ALL: before a
+# page exists the lists are empty instead of being a missing-component error.
+SYNC_OUT = cb.SyncOut(
+    search=Output("url", "search"),
+    period_options=Output({"type": "period", "i": ALL}, "options"), period=Output({"type": "period", "i": ALL}, "value"),
+    cmp=Output({"type": "cmp", "i": ALL}, "value"),
+    snap_options=Output({"type": "snap", "i": ALL}, "options"), snap=Output({"type": "snap", "i": ALL}, "value"),
+    breadcrumb=Output({"type": "breadcrumb", "i": ALL}, "children"), chips=Output({"type": "chips", "i": ALL}, "children"),
+    nav_hrefs=Output({"type": "nav", "page": ALL}, "href"),
+    street_options=Output({"type": "street-pick", "i": ALL}, "options"),
+    street=Output({"type": "street-pick", "i": ALL}, "value"))
+SYNC_IN = cb.SyncIn(
+    search=Input("url", "search"),
+    periods=Input({"type": "period", "i": ALL}, "value"), cmps=Input({"type": "cmp", "i": ALL}, "value"),
+    snaps=Input({"type": "snap", "i": ALL}, "value"), lang_clicks=Input({"type": "lang-btn", "i": ALL}, "n_clicks"),
+    crumb_clicks=Input({"type": "crumb", "code": ALL}, "n_clicks"),
+    graph_clicks=Input({"type": "graph", "panel": ALL}, "clickData"),
+    chip_clicks=Input({"type": "chip", "field": ALL}, "n_clicks"),
+    picks=Input({"type": "street-pick", "i": ALL}, "value"),
+    nav_ids=State({"type": "nav", "page": ALL}, "id"), pick_ids=State({"type": "street-pick", "i": ALL}, "id"),
+    bar_ids=State({"type": "breadcrumb", "i": ALL}, "id"), pathname=State("url", "pathname"))
+
+GRAPH_OUT = cb.GraphOut(
+    figure=Output({"type": "graph", "panel": MATCH}, "figure"), figkey=Output({"type": "figkey", "panel": MATCH}, "data"),
+    stamp=Output({"type": "stamp", "panel": MATCH, "out": "figure"}, "children"),
+    error=Output({"type": "error", "panel": MATCH, "out": "figure"}, "children"),
+    sqlmeta=Output({"type": "sqlmeta", "panel": MATCH, "out": "figure"}, "children"))
+GRAPH_IN = cb.GraphIn(
+    search=Input("url", "search"), graph_id=Input({"type": "graph", "panel": MATCH}, "id"),
+    figkey=State({"type": "figkey", "panel": MATCH}, "data"), pathname=State("url", "pathname"),
+    pins=State({"type": "pin", "i": ALL}, "data"))
+
+BODY_OUT = cb.BodyOut(
+    body=Output({"type": "body", "panel": MATCH}, "children"),
+    bodykey=Output({"type": "bodykey", "panel": MATCH}, "data"),
+    stamp=Output({"type": "stamp", "panel": MATCH, "out": "component"}, "children"),
+    error=Output({"type": "error", "panel": MATCH, "out": "component"}, "children"),
+    sqlmeta=Output({"type": "sqlmeta", "panel": MATCH, "out": "component"}, "children"))
+BODY_IN = cb.BodyIn(
+    search=Input("url", "search"), body_id=Input({"type": "body", "panel": MATCH}, "id"),
+    bodykey=State({"type": "bodykey", "panel": MATCH}, "data"), pathname=State("url", "pathname"),
+    pins=State({"type": "pin", "i": ALL}, "data"))
+
+CSV_OUT = Output({"type": "download", "panel": MATCH}, "data")
+CSV_IN = cb.CsvIn(n_clicks=Input({"type": "csv", "panel": MATCH}, "n_clicks"), search=State("url", "search"),
+                  pathname=State("url", "pathname"), pins=State({"type": "pin", "i": ALL}, "data"))
+
+
+def attach(app: Dash, outputs: Output | NamedTuple, inputs: NamedTuple, body: Callable[[Any], Any],
+           **kwargs: Any) -> None:
+    """`app.callback` from named dependencies: `body` gets the inputs as the NamedTuple `inputs`
+    is (its fields, Inputs first, then States) and returns one value or the outputs' NamedTuple."""
+    kinds = [isinstance(d, State) for d in inputs]
+    if kinds != sorted(kinds):
+        raise ValueError(f"{type(inputs).__name__}: every Input must come before the States")
+    single = isinstance(outputs, Output)
+    shape = type(inputs)
+
+    def adapter(*args):
+        out = body(shape(*args))
+        return out if single else tuple(out)
+
+    adapter.__name__ = getattr(body, "__name__", "callback")
+    app.callback(*([outputs] if single else outputs), *inputs, **kwargs)(adapter)
+
+
+def _triggered_value() -> Any:
+    return ctx.triggered[0].get("value") if ctx.triggered else None
+
+
+def register_callbacks(app: Dash, views: Views) -> None:
+    """Attach the generic callbacks to `app`, then every installed kind's own callbacks."""
+    attach(app, LANG_OUT, LANG_IN, cb.lang_from_url)
+    attach(app, PAGE_OUT, PAGE_IN, lambda inp: cb.render_page(views, inp))
+    attach(app, SYNC_OUT, SYNC_IN, lambda inp: cb.sync_state(views, inp, ctx.triggered_id, _triggered_value()))
+    attach(app, GRAPH_OUT, GRAPH_IN, lambda inp: cb.render_graph(views, inp))
+    attach(app, BODY_OUT, BODY_IN, lambda inp: cb.render_component(views, inp))
+    attach(app, CSV_OUT, CSV_IN, lambda inp: cb.download_csv(views, inp, ctx.triggered_id),
+           prevent_initial_call=True)
+    for visual in visuals().values():
+        if visual.register_callbacks is not None:
+            visual.register_callbacks(app, views)
