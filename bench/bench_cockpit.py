@@ -123,6 +123,7 @@ def over_http(store: Path, requests: int) -> None:
 
 
 def main() -> None:
+    os.environ.setdefault("COCKPIT_AUTH", "off")  # the benchmark measures serving, not logins
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--store", type=Path, default=None, help="a published store (default: build a demo one)")
     parser.add_argument("--requests", type=int, default=200, help="callback requests per load run")

@@ -25,11 +25,18 @@ class Settings(BaseSettings):
     query_timeout_s: float = 20.0
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "2GB"
-    # The region code every viewer is limited to when no login binds one (the top of the tree if unset).
+    # The region code every viewer is limited to when logins are off (the top of the tree if unset).
     jurisdiction: str | None = None
     dev: bool = False
-    # Display tokens (and accounts): a SQLite file outside the snapshot store.
+    # Accounts and display tokens: a SQLite file outside the snapshot store.
     accounts_db: Path = PROJECT_ROOT / "data" / "accounts.db"
+    # Logins are on unless explicitly turned off (the local demo of `make run`, tests).
+    auth: Literal["on", "off"] = "on"
+    # Session cookies are sent over HTTPS only (browsers also accept them from http://localhost).
+    cookie_secure: bool = True
+    session_hours: float = 8.0
+    # Failed-login throttle per client address (Flask-Limiter syntax); per account it is in the database.
+    login_rate: str = "10 per minute"
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,9 @@ CHROMIUM = os.environ.get("COCKPIT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 DEMO_REQUESTS = 40_000
+# Tests run the cockpit with logins off unless a test turns them on for its own server: the
+# explicit switch a local demo uses too (with it unset, a deployment requires a login).
+os.environ.setdefault("COCKPIT_AUTH", "off")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from dash import Dash
 from cockpit.db import Database
 from cockpit.query import results
 from cockpit.settings import PROJECT_ROOT, Settings
+from cockpit.web.auth import init_auth
 from cockpit.web.catalog import CatalogHolder
 from cockpit.web.shell import app_layout
 from cockpit.web.views import Views
@@ -34,6 +35,7 @@ def create_app(settings: Settings, db: Database, layouts: Path | None = None, de
     # Callback bodies are small JSON; anything bigger is not from our pages.
     app.server.config["MAX_CONTENT_LENGTH"] = 1 << 20
     results.init_app(app.server, settings)
+    init_auth(app.server, settings)
     views = Views(holder, db, settings)
     register_callbacks(app, views)
     register_wall_routes(app.server, views)

@@ -52,8 +52,9 @@ def render_page(views: Views, inp: PageIn):
     if page is None:
         return shell.not_found(catalog, lang, demo, t("not_found", lang), ctl)
     outputs = {pid: get_visual(catalog.panels[pid].spec.kind).output for pid in page.page.names()}
+    views.audit_view(res, inp.pathname)
     view = shell.page_view(catalog, page, lang, demo, outputs, ctl)
-    if views.holder.errors:
+    if views.holder.errors and views.sees_sql():
         # Dev mode: an edit broke a declaration; the last good version keeps serving.
         view.children.insert(1, shell.spec_errors_banner(views.holder.errors))
     return view
@@ -111,7 +112,7 @@ def sync_state(views: Views, inp: SyncIn, trigger: Any = None, value: Any = None
     bars, navs, picks = len(inp.bar_ids or []), len(inp.nav_ids or []), len(inp.pick_ids or [])
     try:
         page = views.page_for(inp.pathname)
-        res = resolve(new, views.db, views.settings.jurisdiction,
+        res = resolve(new, views.db, views.jurisdiction(),
                       street_page=bool(page and page.template == "street"))
     except LookupError:
         return SyncOut.unchanged(bars, navs, picks)

@@ -35,6 +35,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "f_list": ("清单", "List"),
     "f_status": ("状态", "Status"),
     "map_hint": ("点击地图下钻", "Click the map to drill down"),
+    "auth_off_badge": ("本地演示 · 未启用登录", "Local demo · logins off"),
+    "auth_off_note": ("COCKPIT_AUTH=off：任何能访问本机的人都能看到全部数据，仅限本地演示",
+                      "COCKPIT_AUTH=off: anyone who reaches this server sees everything; for a local demo only"),
+    "logout": ("退出", "Sign out"),
+    "login_required": ("请先登录", "Please sign in"),
 }
 
 

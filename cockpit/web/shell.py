@@ -34,7 +34,7 @@ def grid_style(grid: Grid) -> dict:
     }
 
 
-def panel_card(panel: Panel, lang: str, kind_output: str) -> html.Section:
+def panel_card(panel: Panel, lang: str, kind_output: str, show_sql: bool = True) -> html.Section:
     """One panel: header (title, as-of stamp, SQL, CSV) then its graph or component body."""
     spec = panel.spec
     pid = spec.id
@@ -43,10 +43,11 @@ def panel_card(panel: Panel, lang: str, kind_output: str) -> html.Section:
                 title=spec.description.get(lang) if spec.description else None),
         html.Span(id={"type": "stamp", "panel": pid, "out": kind_output}, className="panel-stamp"),
         html.Div(className="panel-tools", children=[
-            html.Details(className="panel-sql", children=[
+            # Leaders get no SQL (the element stays, empty and hidden, as the callbacks' output).
+            html.Details(className="panel-sql", hidden=not show_sql, children=[
                 html.Summary(t("sql", lang)),
                 html.Div(className="panel-sql-body", children=[
-                    html.Pre(spec.sql.strip()),
+                    html.Pre(spec.sql.strip() if show_sql else ""),
                     html.Div(id={"type": "sqlmeta", "panel": pid, "out": kind_output}, className="panel-sql-meta"),
                 ]),
             ]),
@@ -91,6 +92,9 @@ class Controls:
     chips: list = field(default_factory=list)
     streets: list = field(default_factory=list)
     street: str | None = None
+    user: str | None = None  # the signed-in account (None: logins off)
+    auth_off: bool = False  # logins are off (local demo): the bar says so
+    show_sql: bool = True  # analysts see SQL and bound values; leaders do not
 
 
 def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl: Controls) -> html.Header:
@@ -112,8 +116,15 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl:
     brand = html.Div(className="brand", children=[
         html.Span(t("app_title", lang), className="brand-name"),
         html.Span(t("demo_badge", lang), className="demo-badge", title=t("demo_note", lang)) if demo else None,
+        html.Span(t("auth_off_badge", lang), className="auth-off-badge", title=t("auth_off_note", lang))
+        if ctl.auth_off else None,
     ])
-    return html.Header(className="topbar", children=[brand, html.Nav(nav, className="nav"), controls])
+    account = None
+    if ctl.user:
+        account = html.Form(action="/logout", method="post", className="account", children=[
+            html.Span(ctl.user, className="account-name"),
+            html.Button(t("logout", lang), type="submit", className="logout-btn")])
+    return html.Header(className="topbar", children=[brand, html.Nav(nav, className="nav"), controls, account])
 
 
 def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
@@ -130,7 +141,7 @@ def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
 def page_view(catalog: Catalog, page: PageSpec, lang: str, demo: bool, outputs: dict[str, str],
               ctl: Controls) -> html.Div:
     """A whole page: bars plus its panels placed on the page grid."""
-    cards = [panel_card(catalog.panels[pid], lang, outputs[pid]) for pid in page.page.names()]
+    cards = [panel_card(catalog.panels[pid], lang, outputs[pid], ctl.show_sql) for pid in page.page.names()]
     return html.Div(className="app", children=[
         top_bar(catalog, page, lang, demo, ctl),
         sub_bar(page, lang, ctl),

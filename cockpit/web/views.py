@@ -5,13 +5,16 @@ so it can be used and tested without Dash. `Views` is the `Host` that kinds' own
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 from dash import Patch
+from flask import has_request_context, request
 
+from cockpit.access import users
 from cockpit.db import Database
 from cockpit.filters import Resolved, parse_query, resolve
 from cockpit.query import QueryContext, QueryError, results
@@ -20,6 +23,7 @@ from cockpit.specs.loader import Panel
 from cockpit.visuals.base import PanelContext, RenderContext, localized, safe_id
 from cockpit.visuals.registry import get_visual
 from cockpit.web import shell
+from cockpit.web.auth import Viewer, current_viewer
 from cockpit.web.catalog import CatalogHolder
 from cockpit.web.i18n import t
 
@@ -59,6 +63,7 @@ class Views:
         self.holder = holder
         self.db = db
         self.settings = settings
+        self._audited: dict[tuple, float] = {}
 
     def resolve(self, search: Any, pathname: Any = None, pins: Any = None) -> Resolved:
         """The trusted context for a URL. `pins` (from the page's pin store) names the snapshot
@@ -68,15 +73,48 @@ class Views:
         pinned = pins[0] if isinstance(pins, list) and pins and isinstance(pins[0], str) else None
         if state.snap is None and pinned is not None:
             state = state.with_(snap=pinned)  # resolve() checks it is a published snapshot
-        return resolve(state, self.db, self.settings.jurisdiction,
+        return resolve(state, self.db, self.jurisdiction(),
                        street_page=bool(page and page.template == "street"))
+
+    def viewer(self) -> Viewer | None:
+        """Who is viewing (None: nobody signed in)."""
+        return current_viewer(self.settings)
+
+    def jurisdiction(self) -> str | None:
+        """The region every query of this request is bound to: the account's, whatever the client
+        sends (logins off: the deployment's COCKPIT_JURISDICTION, or the top of the tree). Nobody
+        signed in means no scope, and no scope means no data."""
+        viewer = self.viewer()
+        if viewer is None:
+            raise LookupError(t("login_required", "zh") + " / " + t("login_required", "en"))
+        return viewer.region
+
+    def audit_view(self, res: Resolved, pathname: Any) -> None:
+        """Audit who viewed which region (once a minute per viewer, page and region, per process)."""
+        viewer = self.viewer()
+        if viewer is None or not viewer.authenticated:
+            return
+        key = ("audit-view", viewer.name, str(pathname), res.ctx.region)
+        now = time.monotonic()
+        if now - self._audited.get(key, -1e9) < 60:
+            return
+        self._audited[key] = now
+        if len(self._audited) > 10_000:
+            self._audited.clear()
+        users.audit(self.settings.accounts_db, viewer.name, "view", f"{pathname} region={res.ctx.region} "
+                    f"snapshot={res.ctx.snapshot}", (request.remote_addr or "") if has_request_context() else "")
 
     def panel(self, panel_id: str | None) -> Panel | None:
         """The loaded panel with this id, or None (ids come from clients)."""
         return self.holder.get().panels.get(panel_id) if isinstance(panel_id, str) else None
 
     def error_card(self, exc: Exception, lang: str) -> list:
-        return error_card(exc, lang, dev=self.settings.dev)
+        return error_card(exc, lang, dev=self.settings.dev and self.sees_sql())
+
+    def sees_sql(self) -> bool:
+        """Analysts see SQL, bound values and engine messages; leaders get the figure and a reference."""
+        viewer = self.viewer()
+        return viewer is not None and viewer.sees_sql
 
     def page_for(self, pathname: Any):
         catalog = self.holder.get()
@@ -98,6 +136,7 @@ class Views:
         """What the bar's controls show for a resolved state."""
         lang = res.ctx.lang
         live = self.db.live_id()
+        viewer = self.viewer()
         return shell.Controls(
             query=res.state.to_query(), nav_query=res.state.with_(filters={}).to_query(),
             pinned=res.ctx.snapshot,
@@ -107,7 +146,8 @@ class Views:
                           for s in reversed(self.db.snapshot_ids())],
             snap=res.ctx.snapshot, breadcrumb=shell.breadcrumb(res, lang), chips=shell.chips(res.state, lang),
             streets=shell.street_options(res, lang) if page is not None and page.template == "street" else [],
-            street=res.ctx.street)
+            street=res.ctx.street, user=viewer.name if viewer and viewer.authenticated else None,
+            auth_off=self.settings.auth == "off", show_sql=bool(viewer and viewer.sees_sql))
 
     def render_context(self, panel: Panel, res: Resolved, wall: bool = False) -> RenderContext:
         return RenderContext(panel_id=panel.spec.id, lang=res.ctx.lang, wall=wall, labels=panel.spec.labels,
@@ -170,6 +210,8 @@ class Views:
 
     def sql_meta(self, res: Resolved, panel: Panel) -> str:
         """Snapshot and the values this panel's SQL bound (as bound, cross-filter included)."""
+        if not self.sees_sql():
+            return ""
         c = self.panel_context(panel, res)
         return (f"{t('snapshot_short', c.lang)} {c.snapshot} · $region={c.region} · $period_start={c.period_start} "
                 f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end}"
