@@ -116,6 +116,7 @@ def sync_state(views: Views, inp: SyncIn, trigger: Any = None, value: Any = None
                       street_page=bool(page and page.template == "street"))
     except LookupError:
         return SyncOut.unchanged(bars, navs, picks)
+    views.audit_view(res, inp.pathname)  # a drill-down or a period change is a view of its region too
     c = views.controls(res, page)
     each = lambda value: [value] * bars  # noqa: E731 - one value per (0 or 1) rendered bar
     paths = {p.id: p.path for p in views.holder.get().pages}
