@@ -51,6 +51,10 @@ def _children_geojson(path: Path, parent: str) -> dict:
     minx, miny, maxx, maxy = kids.total_bounds
     tolerance = max(maxx - minx, maxy - miny) / DETAIL
     simplified = shapely.coverage_simplify(kids.geometry.values, tolerance)
+    # plotly's geo (d3-geo) reads rings on the sphere: an exterior ring wound counter-clockwise is
+    # the whole globe minus the shape. coverage_simplify (and any drop) may wind either way, so the
+    # last geometry step fixes the winding: exteriors clockwise, holes counter-clockwise.
+    simplified = shapely.orient_polygons(simplified, exterior_cw=True)
     features = []
     for code, geom in zip(kids.index, simplified):
         gj = shapely.geometry.mapping(geom)
