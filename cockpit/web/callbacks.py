@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import pandas as pd
 from dash import dcc, no_update
 
 from cockpit.filters import parse_query, resolve
@@ -206,4 +207,19 @@ def download_csv(views: Views, inp: CsvIn, trigger: Any = None):
         log.exception("CSV download of %s failed", pid)
         return no_update
     # A BOM makes spreadsheet programs read the Chinese text as UTF-8.
-    return dcc.send_string("\ufeff" + df.to_csv(index=False), f"{pid}_{res.ctx.snapshot}.csv")
+    return dcc.send_string("\ufeff" + csv_text(df), f"{pid}_{res.ctx.snapshot}.csv")
+
+
+#: A cell a spreadsheet would read as a formula (=SUM(…), +1, -1, @cmd, or a leading tab/CR).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(df) -> str:
+    """The frame as CSV with text cells that a spreadsheet would run as a formula neutralised by a
+    leading apostrophe (formula injection: the data are untrusted). Numbers stay numbers."""
+    safe = df.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = [("'" + v) if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in safe[col]]
+    safe.columns = [("'" + c) if isinstance(c, str) and c.startswith(_FORMULA_START) else c for c in safe.columns]
+    return safe.to_csv(index=False)

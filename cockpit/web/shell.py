@@ -59,10 +59,15 @@ def panel_card(panel: Panel, lang: str, kind_output: str, show_sql: bool = True)
     if kind_output == "figure":
         body = dcc.Graph(
             id={"type": "graph", "panel": pid}, className="panel-graph", responsive=True,
+            # No control may send data off-site: plotly.js 4 offers "Share chart" (an upload to
+            # Plotly Cloud) by default; PNG export stays, made in the browser.
             config={"displaylogo": False, "displayModeBar": "hover", "scrollZoom": False,
+                    "showSendToCloud": False, "showEditInChartStudio": False, "showLink": False,
+                    "plotlyServerURL": "",
                     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoom2d", "pan2d",
                                                "zoomIn2d", "zoomOut2d", "resetScale2d", "zoomInGeo",
-                                               "zoomOutGeo", "resetGeo", "hoverClosestGeo"],
+                                               "zoomOutGeo", "resetGeo", "hoverClosestGeo", "sendChartToCloud",
+                                               "editInChartStudio"],
                     "toImageButtonOptions": {"format": "png", "filename": pid, "scale": 2}},
             figure={"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
                                            "xaxis": {"visible": False}, "yaxis": {"visible": False}}},
