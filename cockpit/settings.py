@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,8 @@ class Settings(BaseSettings):
     dev: bool = False
     # Display tokens (and accounts): a SQLite file outside the snapshot store.
     accounts_db: Path = PROJECT_ROOT / "data" / "accounts.db"
+    # Ingest: a region of regions.parquet whose boundary has more coordinates (vertices) is refused.
+    max_region_vertices: int = Field(200_000, ge=4)
 
 
 @lru_cache(maxsize=1)
