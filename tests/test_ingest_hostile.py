@@ -672,3 +672,19 @@ def test_two_ingests_released_at_once_never_move_as_of_backwards(fresh_store: Pa
         assert as_ofs == ["2026-11-25", "2026-11-27"]
     else:
         assert codes[1] == 0 and as_ofs == ["2026-11-25", "2026-11-26", "2026-11-27"], runs[1].output
+
+
+# -- docs -----------------------------------------------------------------------------------------
+
+def test_docs_say_what_is_refused():
+    from cockpit.contract_docs import render_contract_markdown
+
+    contract = render_contract_markdown()
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    ingest_section = readme.split("## Ingest data", 1)[1].split("\n## ", 1)[0]
+    for text in (contract, ingest_section):
+        for needle in ("--backdate", "symbolic link", "FIFO", "COCKPIT_MAX_REGION_VERTICES", "footer",
+                       "staging/<run>/drop/", "future"):
+            assert needle in text, needle
+    assert "A region with more is **refused**, not simplified" in contract
