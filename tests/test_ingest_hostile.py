@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import queue
-import signal
 import socket
 import stat
 import struct
@@ -116,9 +115,8 @@ def _refused_in_process(store: Path, folder: Path, capsys, *expected: str, only:
     return r.check(code, capsys.readouterr().out, *expected, only=only)
 
 
-def _cli(folder: Path, store: Path, *args: str, env: dict | None = None) -> list[str]:
-    return [sys.executable, "-m", "cockpit.cli", "ingest", *map(os.fsdecode, (folder,)), "--store", str(store),
-            *args]
+def _cli(folder: Path, store: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "cockpit.cli", "ingest", os.fsdecode(folder), "--store", str(store), *args]
 
 
 def _refused_in_subprocess(store: Path, folder: Path, *expected: str, only: bool = False) -> list[str]:
