@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="validate a drop folder and publish it as a new snapshot")
     p.add_argument("folder", type=Path)
+    p.add_argument("--backdate", action="store_true",
+                   help="allow an as_of before the live snapshot's (e.g. to correct or replay a drop); "
+                        "never one in the future")
     _store_arg(p)
 
     p = sub.add_parser("snapshots", help="list published snapshots")
@@ -90,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "ingest":
         from cockpit.ingest import cli_ingest
-        return cli_ingest(args.folder, _store(args))
+        return cli_ingest(args.folder, _store(args), backdate=args.backdate)
     if args.command == "snapshots":
         from cockpit.store import cli_snapshots
         return cli_snapshots(_store(args))

@@ -59,6 +59,19 @@ HANDLING_LEVELS = ("street", "county", "city", "province")
 REQUEST_STAGE_TIMES = ("received_at", "relayed_at", "dispatched_at", "handled_at", "closed_at")
 
 MANIFEST_FILE = "manifest.json"
+# Every drop is untrusted: the limits below are checked before anything is read or published.
+MANIFEST_MAX_BYTES = 64 * 1024
+SOURCE_MAX_CHARS = 500  # manifest "source"
+# as_of: a real calendar date, no earlier than this, at most this many days after today, and
+# not before the live snapshot's as_of (unless `cockpit ingest --backdate`).
+AS_OF_EARLIEST = "2000-01-01"
+AS_OF_MAX_DAYS_AHEAD = 1
+# Parquet files: the footer (file metadata) is checked from its raw bytes before any reader
+# decodes it, so a hostile footer cannot make a reader allocate without bound.
+PARQUET_MAX_FOOTER_BYTES = 16 * 1024 * 1024
+PARQUET_MAX_ROW_GROUPS = 10_000
+PARQUET_MAX_COLUMNS = 1_000  # leaf columns (a list column counts once)
+PARQUET_MAX_COLUMN_CHUNKS = 100_000  # row groups × columns
 # Name rule of extra analyst tables: a plain lower-case SQL identifier, usable unquoted as a view.
 EXTRA_TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Suffix of the relations the query layer prepends to panel SQL; an extra table must not shadow them.

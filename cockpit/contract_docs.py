@@ -10,14 +10,28 @@ from __future__ import annotations
 
 from cockpit.contract import (
     ACCEPTED_CRS,
+    AS_OF_EARLIEST,
+    AS_OF_MAX_DAYS_AHEAD,
     CONTRACTS,
     LOGICAL_TYPES,
     MANIFEST_FILE,
+    MANIFEST_MAX_BYTES,
+    PARQUET_MAX_COLUMN_CHUNKS,
+    PARQUET_MAX_COLUMNS,
+    PARQUET_MAX_FOOTER_BYTES,
+    PARQUET_MAX_ROW_GROUPS,
     REQUEST_STAGE_TIMES,
     RESERVED_SUFFIX,
+    SOURCE_MAX_CHARS,
     Column,
     TableContract,
 )
+from cockpit.settings import Settings
+
+
+def _default_max_region_vertices() -> int:
+    """The default of COCKPIT_MAX_REGION_VERTICES (not this process's value: the docs are the same everywhere)."""
+    return int(Settings.model_fields["max_region_vertices"].default)
 
 
 def _column_rules(table: TableContract, col: Column) -> str:
@@ -63,11 +77,29 @@ def render_contract_markdown() -> str:
     w("serving the data it had. The drop folder itself is never modified. Fix the files and run the")
     w("command again.")
     w("")
+    w("Every drop is treated as untrusted. The command first copies the folder's `manifest.json` and")
+    w("`*.parquet` files into the store (`STORE/staging/<run>/drop/`), then checks and publishes that")
+    w("copy: a file changed in the folder after it was checked cannot reach the published data (the")
+    w("store needs room for this copy while the command runs). Two `cockpit ingest` runs on one store")
+    w("never overlap: the second waits for the first, then is checked against the snapshot the first")
+    w("published.")
+    w("")
     w("## The folder")
     w("")
-    w(f"- `{MANIFEST_FILE}` (required): `{{\"as_of\": \"YYYY-MM-DD\"}}` — the date the data describes."
-      " Other keys are allowed and ignored, except an optional `\"source\"` (text) naming where the drop"
-      " came from.")
+    w(f"- `{MANIFEST_FILE}` (required, at most {MANIFEST_MAX_BYTES // 1024} KiB):"
+      f" `{{\"as_of\": \"YYYY-MM-DD\"}}` — the date the data describes. Other keys are allowed and ignored,"
+      f" except an optional `\"source\"` (one line of at most {SOURCE_MAX_CHARS} characters) naming where"
+      " the drop came from.")
+    w(f"- `as_of` must be a real calendar day written `YYYY-MM-DD`, {AS_OF_EARLIEST} or later, and not in"
+      f" the future: at most {AS_OF_MAX_DAYS_AHEAD} day after the day the command runs (so a drop made"
+      " in another time zone still passes). It must not be before the `as_of` of the published snapshot,"
+      " so the cockpit's date never goes backwards; to publish an older date on purpose (to correct or"
+      " replay a drop), run `cockpit ingest --backdate FOLDER`. The same `as_of` again is fine.")
+    w("- Only regular files are taken. A **symbolic link** (whatever it points at, even inside the folder)"
+      " and anything that is not a regular file (a FIFO, socket or device) is refused, whatever its name;"
+      " links are never followed. A file that changes while it is being copied is refused (send the"
+      " drop again once every file is complete). Sub-folders are ignored, unless named like a table"
+      " (`NAME.parquet`), which is refused.")
     w("- Any of the core files below. A drop does not need all of them: a file that is absent keeps"
       " the table of the currently published snapshot (so a daily drop can hold just"
       " `requests.parquet`). Every file that is present replaces its table completely, except"
@@ -79,6 +111,21 @@ def render_contract_markdown() -> str:
       f" or end in `{RESERVED_SUFFIX}`. Only its readability is checked. An extra table stays in later"
       " snapshots until a drop replaces it.")
     w("- Files that do not end in `.parquet` are ignored.")
+    w("")
+    w("## Parquet files")
+    w("")
+    w("The footer (file metadata) of every parquet file is checked from its bytes before the file is"
+      " read, so a broken or hostile file is refused with a message instead of exhausting the"
+      " machine. A file is refused when")
+    w("")
+    w("- it does not start and end with the magic `PAR1` (not parquet, or truncated), or is encrypted"
+      " (`PARE`);")
+    w(f"- its footer is larger than {PARQUET_MAX_FOOTER_BYTES // (1024 * 1024)} MiB, or claims more bytes than"
+      " the file has, or is not valid parquet metadata;")
+    w(f"- it has more than {PARQUET_MAX_ROW_GROUPS:,} row groups, more than {PARQUET_MAX_COLUMNS:,} columns,"
+      f" or more than {PARQUET_MAX_COLUMN_CHUNKS:,} column chunks (row groups × columns). A writer that"
+      " makes a row group per small batch should write bigger ones (pyarrow's `row_group_size`; the"
+      " defaults of pandas, pyarrow and DuckDB are fine).")
     w("")
     w("## Types")
     w("")
@@ -141,6 +188,11 @@ def render_contract_markdown() -> str:
         for r in t.table_rules:
             extra.append(f"Rule: {r.rule}.")
         if t.geo:
+            extra.append(f"Rule: a region's boundary may have at most {_default_max_region_vertices():,}"
+                         " coordinates (vertices; each ring's closing point counts), setting"
+                         " `COCKPIT_MAX_REGION_VERTICES`. A region with more is **refused**, not simplified"
+                         " (the problem names its `region_code` and count): simplify it before sending,"
+                         " e.g. with shapely `simplify(tolerance, preserve_topology=True)`.")
             extra.append("GeoParquet: the `geo` schema metadata must name the column `geometry`, encoding"
                          " WKB, and a CRS of " + " or ".join(f"`{c}`" for c in ACCEPTED_CRS)
                          + " (a missing or null CRS is rejected, although the GeoParquet spec would default"

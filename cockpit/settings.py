@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     session_hours: float = 8.0
     # Failed-login throttle per client address (Flask-Limiter syntax); per account it is in the database.
     login_rate: str = "10 per minute"
+    # Ingest: a region of regions.parquet whose boundary has more coordinates (vertices) is refused.
+    max_region_vertices: int = Field(200_000, ge=4)
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,8 @@ Layout (docs/architecture.md):
       CURRENT                         live snapshot id, one line
       snapshots/<id>/                 immutable once CURRENT may point at it
         manifest.json, tables/, requests/month=YYYY-MM/data.parquet, rollups/
-      staging/                        half-built snapshots (never read; cleaned on the next ingest)
+      staging/                        one run per ingest: drop/ (the copy of the drop that is validated
+                                      and published), snapshot/ (half-built), work/; cleaned on the next ingest
       rejected/<time>_<folder>.txt    reports of rejected drops
 
 Publication is the Iceberg idea on plain files: a snapshot is built completely in staging,
@@ -15,6 +16,8 @@ writing CURRENT.tmp, fsyncing it, `os.replace` onto CURRENT and fsyncing the sto
 A crash at any point leaves CURRENT naming either the old or the new complete snapshot.
 
 Snapshot ids are `NNNNN_YYYY-MM-DD` (sequence number, then as_of) so they sort by publication.
+The live as_of never goes backwards: `publish` refuses an as_of before the live snapshot's unless
+asked to backdate (writers hold `lock()`, so the check and the swap see the same live snapshot).
 A run killed between the rename and the pointer swap leaves a snapshot that was never live; its
 staging run still holds a PUBLISHING marker naming it, and `clean()` (at the start of the next
 ingest, under the store lock) removes both. Published snapshots are never removed.
@@ -27,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -38,11 +42,15 @@ from pathlib import Path
 from cockpit.contract import CORE_TABLES
 
 SNAPSHOT_ID = re.compile(r"^([0-9]{5})_([0-9]{4}-[0-9]{2}-[0-9]{2})$")
+AS_OF = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 PUBLISHING_MARKER = "PUBLISHING"  # in a staging run: the id it is publishing (see Store.clean)
 PAUSE_ENV = "COCKPIT_TEST_PAUSE_AT"
-# The publication steps a test may pause at (COCKPIT_TEST_PAUSE_AT=<step>) to kill the process there.
-PAUSE_STEPS = ("after-staging-written", "after-snapshot-rename", "after-pointer-tmp-written",
-               "after-pointer-replaced")
+# The ingest steps a test may pause at (COCKPIT_TEST_PAUSE_AT=<step>), all under the store lock, to
+# kill the process there, or to act meanwhile and let it go on with SIGUSR1.
+# "after-drop-validated": the staged copy of the drop is valid, nothing is built yet.
+PAUSE_STEPS = ("after-drop-validated", "after-staging-written", "after-snapshot-rename",
+               "after-pointer-tmp-written", "after-pointer-replaced")
+PAUSE_RESUME_SIGNAL = signal.SIGUSR1
 
 
 class StoreError(RuntimeError, LookupError):
@@ -91,11 +99,26 @@ def read_live_id(root: Path) -> str | None:
 
 
 def pause_point(step: str) -> None:
-    """Test hook: when $COCKPIT_TEST_PAUSE_AT names this step, say so and wait to be killed."""
-    if os.environ.get(PAUSE_ENV) == step:
+    """Test hook: when $COCKPIT_TEST_PAUSE_AT names this step, say so and wait (at most an hour)
+    to be killed, or to be resumed by SIGUSR1 (main thread only; elsewhere it just waits)."""
+    if os.environ.get(PAUSE_ENV) != step:
+        return
+    resumed: list[int] = []
+    previous = None
+    try:
+        previous = signal.signal(PAUSE_RESUME_SIGNAL, lambda signum, frame: resumed.append(signum))
+    except ValueError:  # not the main thread
+        pass
+    try:
         print(f"PAUSED AT {step}", flush=True)
         sys.stdout.flush()
-        time.sleep(3600)
+        deadline = time.monotonic() + 3600
+        while not resumed and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        if previous is not None:
+            signal.signal(PAUSE_RESUME_SIGNAL, previous)
+    print(f"RESUMED AT {step}", flush=True)
 
 
 def fsync_path(path: Path) -> None:
@@ -258,23 +281,32 @@ class Store:
                     seq = max(seq, int(m.group(1)))
         return f"{seq + 1:05d}_{as_of}"
 
-    def publish(self, staging_dir: Path, manifest: dict) -> str:
+    def publish(self, staging_dir: Path, manifest: dict, *, backdate: bool = False) -> str:
         """Publish a complete snapshot directory and make it live; returns its id.
 
         `manifest` must hold "as_of" and "tables"; "id", "created_at" and "parent" are filled in.
-        Call under `lock()`.
+        An as_of before the live snapshot's raises StoreError unless `backdate`. Call under `lock()`.
         """
         staging_dir = Path(staging_dir)
         run = staging_dir.parent
         if run.parent.resolve() != self.staging_root.resolve():
             raise ValueError(f"{staging_dir} was not made by new_staging() of this store")
-        snapshot_id = self.next_id(manifest["as_of"])
+        as_of = manifest["as_of"]
+        if not (isinstance(as_of, str) and AS_OF.fullmatch(as_of)):
+            raise StoreError(f"not an as_of date: {str(as_of)[:64]!r}")
+        live = self.live_id()
+        if live is not None and not backdate:
+            live_as_of = self.manifest(live).get("as_of", "")
+            if as_of < live_as_of:
+                raise StoreError(f"as_of {as_of} is before the as_of of the live snapshot {live} ({live_as_of}); "
+                                 "the live as_of never goes backwards unless backdating (cockpit ingest --backdate)")
+        snapshot_id = self.next_id(as_of)
         full = {
             "id": snapshot_id,
             "as_of": manifest["as_of"],
             "created_at": manifest.get("created_at") or datetime.now().astimezone().isoformat(timespec="seconds"),
             "source": manifest.get("source"),
-            "parent": self.live_id(),
+            "parent": live,
             "tables": manifest["tables"],
         }
         (staging_dir / "manifest.json").write_text(json.dumps(full, ensure_ascii=False, indent=2) + "\n",
@@ -324,7 +356,8 @@ class Store:
         while path.exists():
             n += 1
             path = self.rejected_dir / f"{stamp}_{name}-{n}.txt"
-        path.write_text(text, encoding="utf-8")
+        # The report quotes the provider's file names: never let an odd one stop it being kept.
+        path.write_text(text, encoding="utf-8", errors="backslashreplace")
         return path
 
 

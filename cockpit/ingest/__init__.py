@@ -1,14 +1,22 @@
 """`cockpit ingest FOLDER`: validate a drop, build a snapshot in staging, publish it atomically.
 
-The write side of the cockpit (nothing on the serving path imports this package):
+The write side of the cockpit (nothing on the serving path imports this package). Every drop is
+untrusted; under the store's lock (a second ingest waits for the first, then works against the
+snapshot the first published):
 
-1. Validate everything first (`cockpit.ingest.validate`). Any problem rejects the whole drop: one
-   line per problem is printed, the report is kept in STORE/rejected/, the exit code is 1, the
-   live snapshot is untouched. The drop folder is only ever read.
-2. Build the new snapshot in STORE/staging/<run>/snapshot (`cockpit.ingest.build`): tables,
+1. Copy the drop into STORE/staging/<run>/drop (`cockpit.ingest.stage`): links and entries that
+   are not regular files are refused, never followed or opened; files changing while copied are
+   refused. Everything below reads only this copy, so a file changed in the drop folder after it
+   was validated cannot slip into the snapshot. The drop folder is only ever read.
+2. Validate everything (`cockpit.ingest.validate`), including a plausible `as_of` (not in the
+   future, not before the live snapshot's unless `--backdate`). Any problem rejects the whole
+   drop: one line per problem is printed, the report is kept in STORE/rejected/, the exit code is
+   1, the live snapshot is untouched.
+3. Build the new snapshot in STORE/staging/<run>/snapshot (`cockpit.ingest.build`): tables,
    tables carried over from the live snapshot, the requests upsert (`cockpit.ingest.merge`),
    rollups (`cockpit.ingest.rollups`) and manifest.json.
-3. Publish (`Store.publish`): fsync, rename into snapshots/, swap CURRENT.
+4. Publish (`Store.publish`): fsync, rename into snapshots/, swap CURRENT (the store refuses an
+   as_of before the live one unless backdating, so the live as_of never goes backwards).
 
 All DuckDB work has a memory limit and spills to a directory inside the staging run, so a
 10M-row requests file is merged with bounded memory.
@@ -27,8 +35,9 @@ from pathlib import Path
 
 from cockpit.ingest.build import build_snapshot
 from cockpit.ingest.merge import Log
-from cockpit.ingest.validate import Problem, read_manifest, validate_drop
-from cockpit.store import Store, StoreError
+from cockpit.ingest.stage import copy_drop
+from cockpit.ingest.validate import Problem, read_manifest, shown_name, validate_drop
+from cockpit.store import Store, StoreError, pause_point
 
 __all__ = ["IngestResult", "bootstrap_demo", "cli_ingest", "ingest"]
 
@@ -44,8 +53,11 @@ class IngestResult:
     tables: dict[str, dict] = field(default_factory=dict)
 
 
-def ingest(folder: Path, store: Path, *, log: Log = print) -> IngestResult:
-    """Validate `folder` and publish it as the new live snapshot of `store` (see module docs)."""
+def ingest(folder: Path, store: Path, *, log: Log = print, backdate: bool = False) -> IngestResult:
+    """Validate `folder` and publish it as the new live snapshot of `store` (see module docs).
+
+    `backdate`: allow an `as_of` before the live snapshot's (`cockpit ingest --backdate`).
+    """
     folder = Path(folder)
     st = Store(store)
     st.root.mkdir(parents=True, exist_ok=True)
@@ -56,19 +68,25 @@ def ingest(folder: Path, store: Path, *, log: Log = print) -> IngestResult:
             log(f"removed leftovers of an interrupted ingest: {', '.join(removed)}")
         live = st.live_dir()
         run = st.new_staging()
-        snap, work = run / "snapshot", run / "work"
+        snap, work, drop = run / "snapshot", run / "work", run / "drop"
         work.mkdir()
         try:
-            log(f"validating {folder} against data contract v1 ...")
-            problems = validate_drop(folder, live, temp_dir=work)
+            log(f"copying {shown_name(str(folder))} into staging ...")
+            staged = copy_drop(folder, drop)
+            if not staged.ok:
+                return _reject(st, folder, staged.problems, live, log)
+            log(f"validating {shown_name(str(folder))} ({len(staged.files)} files, {staged.bytes / 1e6:.1f} MB) "
+                "against data contract v1 ...")
+            problems = validate_drop(drop, live, temp_dir=work, backdate=backdate, refused=staged.problems)
             if problems:
                 return _reject(st, folder, problems, live, log)
-            manifest, _ = read_manifest(folder)
+            manifest, _ = read_manifest(drop)
             assert manifest is not None
             log(f"valid ({time.monotonic() - started:.1f} s). building snapshot as of {manifest['as_of']} "
                 "in staging ...")
+            pause_point("after-drop-validated")
             try:
-                tables = build_snapshot(folder, st, snap, work, manifest, log)
+                tables = build_snapshot(drop, st, snap, work, manifest, log)
             except Exception as exc:  # data that passed validation but could not be read or written
                 log(traceback.format_exc().rstrip())
                 problem = Problem("(drop)", None, f"could not be ingested: {type(exc).__name__}: "
@@ -77,9 +95,9 @@ def ingest(folder: Path, store: Path, *, log: Log = print) -> IngestResult:
             shutil.rmtree(work, ignore_errors=True)
             snapshot_id = st.publish(snap, {
                 "as_of": manifest["as_of"],
-                "source": manifest.get("source") or str(folder.resolve()),
+                "source": manifest.get("source") or shown_name(str(folder.resolve())),
                 "tables": tables,
-            })
+            }, backdate=backdate)
         finally:
             shutil.rmtree(run, ignore_errors=True)
     log(f"published snapshot {snapshot_id} (live) in {time.monotonic() - started:.1f} s")
@@ -94,7 +112,7 @@ def _reject(st: Store, folder: Path, problems: list[Problem], live: Path | None,
     summary = (f"rejected: {len(problems)} problem{'s' if len(problems) != 1 else ''}; "
                f"the published snapshot ({kept}) is unchanged")
     report = "\n".join([
-        f"drop: {folder.resolve()}",
+        f"drop: {shown_name(str(folder.resolve()))}",
         f"checked at: {datetime.now().astimezone().isoformat(timespec='seconds')}",
         "rows are 0-based positions in the file",
         summary,
@@ -107,17 +125,18 @@ def _reject(st: Store, folder: Path, problems: list[Problem], live: Path | None,
     return IngestResult(False, problems=problems, report=path)
 
 
-def cli_ingest(folder: Path, store: Path) -> int:
-    """`cockpit ingest FOLDER`: 0 when published, 1 when rejected (or the store is unusable)."""
+def cli_ingest(folder: Path, store: Path, *, backdate: bool = False) -> int:
+    """`cockpit ingest [--backdate] FOLDER`: 0 when published, 1 when rejected (or the store is unusable)."""
     try:
-        return 0 if ingest(folder, store).ok else 1
+        return 0 if ingest(folder, store, backdate=backdate).ok else 1
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         # Disk full, permissions...: the drop was valid but could not be published. The live
         # snapshot is untouched (the pointer moves last) and the drop folder is only ever read.
-        print(f"error: could not publish {folder}: {exc}; the live snapshot is unchanged", file=sys.stderr)
+        print(f"error: could not publish {shown_name(str(folder))}: {exc}; the live snapshot is unchanged",
+              file=sys.stderr)
         return 2
 
 

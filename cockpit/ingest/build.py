@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -76,7 +75,8 @@ def write_core_table(t: TableContract, src: Path, dst: Path) -> int:
 
 
 def build_snapshot(folder: Path, store: Store, snap: Path, work: Path, manifest: dict, log: Log) -> dict:
-    """Fill the staging snapshot directory; returns the manifest's "tables"."""
+    """Fill the staging snapshot directory from `folder`, the validated copy of the drop in the
+    same staging run (never the provider's folder); returns the manifest's "tables"."""
     files = scan_drop(folder)
     live = store.live_dir()
     live_tables = store.manifest(live.name)["tables"] if live else {}
@@ -89,8 +89,7 @@ def build_snapshot(folder: Path, store: Store, snap: Path, work: Path, manifest:
         log(f"  {name}: {rows} row{'s' if rows != 1 else ''}")
     for name, path in files.extras.items():
         dst = snap / "tables" / f"{name}.parquet"
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, dst)
+        link_or_copy(path, dst)  # the staged copy of the drop: nobody else writes it
         tables[name] = {"rows": parquet_rows(dst), "kind": "extra"}
         log(f"  {name}: {tables[name]['rows']} rows (extra table)")
     if live:

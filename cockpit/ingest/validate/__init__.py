@@ -10,7 +10,10 @@ batches.
 One module per concern, run in this order by `validate_drop` (a later check skips what an
 earlier one found broken):
 
-- `folder`: manifest.json and the names of the parquet files (core, extra, bad),
+- `folder`: manifest.json (its form and a plausible `as_of`), the folder's entries (links and
+  anything not a regular file are refused) and the names of the parquet files (core, extra, bad),
+- `parquet`: each file's footer, from its raw bytes, before any reader decodes it (size, row
+  groups, columns),
 - `schema`: columns and types of each core file (from its footer); readability of extra tables,
 - `rows`: row rules, uniqueness and table rules,
 - `references`: foreign keys, forwards and against the live snapshot's other tables,
@@ -22,20 +25,32 @@ Row numbers in problems are 0-based positions in the file (pandas `df.iloc[n]`).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
-from cockpit.contract import CONTRACTS, CORE_TABLES
+from cockpit.contract import CONTRACTS, CORE_TABLES, MANIFEST_FILE
 from cockpit.duck import connect_duckdb
 from cockpit.ingest.validate.context import DropCheck
-from cockpit.ingest.validate.folder import DropFiles, read_manifest, reserved_names, scan_drop
+from cockpit.ingest.validate.folder import (
+    DropFiles,
+    check_as_of,
+    entry_problem,
+    read_manifest,
+    reserved_names,
+    scan_drop,
+    shown_name,
+)
 from cockpit.ingest.validate.geometry import check_geometry
+from cockpit.ingest.validate.parquet import check_parquet, trailer_problem
 from cockpit.ingest.validate.problems import MAX_ROWS_SHOWN, Problem, format_problems
 from cockpit.ingest.validate.references import check_foreign_keys, check_reverse_foreign_keys
 from cockpit.ingest.validate.rows import check_rows
 from cockpit.ingest.validate.schema import check_extra, check_schema
 
-__all__ = ["MAX_ROWS_SHOWN", "DropFiles", "Problem", "format_problems", "read_manifest", "reserved_names",
-           "scan_drop", "validate_drop"]
+__all__ = ["MAX_ROWS_SHOWN", "DropFiles", "Problem", "check_as_of", "check_parquet", "entry_problem",
+           "format_problems", "read_manifest", "reserved_names", "scan_drop", "shown_name", "trailer_problem",
+           "validate_drop"]
 
 
 def _check(run: DropCheck) -> list[Problem]:
@@ -44,14 +59,28 @@ def _check(run: DropCheck) -> list[Problem]:
         run.add(Problem("(folder)", None, f"drop folder {run.folder} does not exist or is not a folder",
                         "folder"))
         return run.problems
-    _, problems = read_manifest(run.folder)
-    run.add(*problems)
+    refused = {p.file for p in run.refused}
+    if MANIFEST_FILE in refused:
+        run.add(*(p for p in run.refused if p.file == MANIFEST_FILE))
+    else:
+        manifest, problems = read_manifest(run.folder)
+        run.add(*problems)
+        if manifest is not None:
+            run.add(*check_as_of(manifest["as_of"], run.live, backdate=run.backdate, today=run.today))
+    run.add(*(p for p in run.refused if p.file != MANIFEST_FILE))
     run.files = scan_drop(run.folder)
     run.add(*run.files.bad)
-    if not run.files.core and not run.files.extras and not run.files.bad:
+    if not run.files.core and not run.files.extras and not run.files.bad and not refused - {MANIFEST_FILE}:
         run.add(Problem("(folder)", None, "the drop holds no .parquet file", "no_files"))
+    # The footer of every file first: a file that fails it is read by no later check.
+    for name, path in [*run.files.core.items(), *run.files.extras.items()]:
+        problem = check_parquet(path, path.name)
+        if problem is not None:
+            run.add(problem)
+            run.failed.add(path.name)
     for name, path in run.files.core.items():
-        check_schema(run, CONTRACTS[name], path)
+        if path.name not in run.failed:
+            check_schema(run, CONTRACTS[name], path)
     for name in CORE_TABLES:
         if name in run.readable:
             check_rows(run, CONTRACTS[name])
@@ -63,16 +92,20 @@ def _check(run: DropCheck) -> list[Problem]:
         if name in run.readable and CONTRACTS[name].geo:
             check_geometry(run, CONTRACTS[name], run.files.core[name])
     for name, path in run.files.extras.items():
-        check_extra(run, name, path)
+        if path.name not in run.failed:
+            check_extra(run, name, path)
     return run.problems
 
 
 def validate_drop(folder: Path, live_snapshot_dir: Path | None = None, *, temp_dir: Path | None = None,
-                  memory_limit: str | None = None) -> list[Problem]:
+                  memory_limit: str | None = None, backdate: bool = False, today: date | None = None,
+                  refused: Iterable[Problem] = ()) -> list[Problem]:
     """Check every file of a drop folder; an empty list means it may be published.
 
     Foreign keys are resolved against the drop's own file when it holds the target table, else
-    against `live_snapshot_dir` (partial drops). `temp_dir` is where DuckDB may spill.
+    against `live_snapshot_dir` (partial drops), whose as_of the drop's may not precede unless
+    `backdate`. `temp_dir` is where DuckDB may spill. `refused`: problems with entries that were
+    not copied when the drop was staged (`cockpit.ingest.stage.copy_drop`), reported first.
     """
     folder = Path(folder)
     own_tmp = None
@@ -81,7 +114,8 @@ def validate_drop(folder: Path, live_snapshot_dir: Path | None = None, *, temp_d
         temp_dir = Path(own_tmp.name)
     con = connect_duckdb(temp_dir, memory_limit)
     try:
-        return _check(DropCheck(folder, Path(live_snapshot_dir) if live_snapshot_dir else None, con))
+        return _check(DropCheck(folder, Path(live_snapshot_dir) if live_snapshot_dir else None, con,
+                                backdate=backdate, today=today, refused=tuple(refused)))
     finally:
         con.close()
         if own_tmp is not None:

@@ -7,6 +7,7 @@ are usable by later checks (a check never runs on data an earlier one found brok
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -19,10 +20,16 @@ from cockpit.ingest.validate.problems import Problem
 class DropCheck:
     """One validation run: holds the DuckDB connection, the drop's files and what is usable."""
 
-    def __init__(self, folder: Path, live: Path | None, con: duckdb.DuckDBPyConnection):
+    def __init__(self, folder: Path, live: Path | None, con: duckdb.DuckDBPyConnection, *,
+                 backdate: bool = False, today: date | None = None, refused: tuple[Problem, ...] = ()):
         self.folder = folder
         self.live = live
         self.con = con
+        self.backdate = backdate  # an as_of before the live one is allowed (`cockpit ingest --backdate`)
+        self.today = today  # None: the local date when checked
+        # Problems with entries of the original folder that were not copied into staging (links,
+        # FIFOs, ...; see cockpit.ingest.stage): reported first, the copy does not hold them.
+        self.refused = refused
         self.problems: list[Problem] = []
         self.files = DropFiles()
         # Per core table in the drop: the columns usable by checks (present, with a good type).

@@ -1,5 +1,9 @@
 """Geometry of regions.parquet: the GeoParquet metadata (encoding, CRS) and every geometry
-(null, WKB, type, emptiness, validity, lon/lat range), checked with shapely in batches."""
+(null, WKB, type, vertex count, emptiness, validity, lon/lat range), checked with shapely in batches.
+
+A region whose boundary has more coordinates than the setting `max_region_vertices`
+(COCKPIT_MAX_REGION_VERTICES) is refused, not simplified: the provider simplifies it, so the
+published boundary is the one they sent."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import pyarrow.parquet as pq
 from cockpit.contract import ACCEPTED_CRS, GEOMETRY_TYPES, TableContract
 from cockpit.ingest.validate.context import DropCheck
 from cockpit.ingest.validate.problems import MAX_ROWS_SHOWN, Problem
+from cockpit.settings import get_settings
 
 # Lon/lat box of China (the same bounds as requests.lon/lat): catches projected coordinates and
 # swapped axes, both of which would still look like "valid" polygons.
@@ -78,14 +83,26 @@ def check_geo_metadata(run: DropCheck, t: TableContract, schema: pa.Schema) -> N
                         example=name))
 
 
+def _code(value: str | None) -> str:
+    """A region_code as shown in a problem (it is the provider's text: shortened, escaped)."""
+    if value is None:
+        return "(no code)"
+    text = value if len(value) <= 40 else value[:37] + "..."
+    return text if text.isprintable() else ascii(text)
+
+
 def check_geometry(run: DropCheck, t: TableContract, path: Path) -> None:
-    """Null, WKB, type, emptiness, validity and lon/lat range of every geometry, in batches."""
+    """Null, WKB, type, vertex count, emptiness, validity and lon/lat range of every geometry, in batches."""
     if "geometry" not in run.usable.get(t.name, set()):
         return
     import numpy as np
     import shapely
 
+    limit = get_settings().max_region_vertices
     found: dict[str, list] = {}  # code -> [rule, count, rows, example]
+    too_big: list[tuple[int, str | None, int]] = []  # (row, region_code, vertices) of the first ones
+    too_big_count = 0
+    with_code = "region_code" in run.usable.get(t.name, set())
 
     def note(code: str, rule: str, idx: np.ndarray, offset: int, example=None) -> None:
         if len(idx) == 0:
@@ -101,8 +118,9 @@ def check_geometry(run: DropCheck, t: TableContract, path: Path) -> None:
     offset = 0
     try:
         with pq.ParquetFile(path) as pf:
-            for batch in pf.iter_batches(columns=["geometry"], batch_size=4096):
-                arr = batch.column(0)
+            columns = ["geometry", "region_code"] if with_code else ["geometry"]
+            for batch in pf.iter_batches(columns=columns, batch_size=512):
+                arr = batch.column("geometry")
                 if isinstance(arr.type, pa.ExtensionType):
                     arr = arr.storage
                 raw = arr.to_numpy(zero_copy_only=False)
@@ -117,6 +135,15 @@ def check_geometry(run: DropCheck, t: TableContract, path: Path) -> None:
                      np.flatnonzero(parsed & ~poly), offset,
                      lambda i, g=geoms: g[i].geom_type)
                 check = parsed & poly
+                # Too many vertices: refused, and not checked further (validity is O(n log n)).
+                vertices = np.where(check, shapely.get_num_coordinates(geoms), 0)
+                big = np.flatnonzero(vertices > limit)
+                if len(big):
+                    codes = batch.column("region_code").to_pylist() if with_code else None
+                    too_big_count += len(big)
+                    for i in big[: max(MAX_ROWS_SHOWN - len(too_big), 0)]:
+                        too_big.append((offset + int(i), None if codes is None else codes[i], int(vertices[i])))
+                    check[big] = False
                 empty = check & shapely.is_empty(geoms)
                 note("geometry_empty", "must not be empty", np.flatnonzero(empty), offset)
                 check &= ~empty
@@ -138,3 +165,11 @@ def check_geometry(run: DropCheck, t: TableContract, path: Path) -> None:
     for code, (rule, count, rows, example) in found.items():
         run.add(Problem(t.file, "geometry", rule, code, tuple(rows), count,
                         None if example is None else str(example)))
+    for row, region, vertices in too_big:
+        run.add(Problem(t.file, "geometry", f"region {_code(region)} "
+                        f"has {vertices} vertices, more than the limit of {limit} (setting "
+                        "COCKPIT_MAX_REGION_VERTICES); simplify its boundary before sending it",
+                        "geometry_vertices", (row,), 1))
+    if too_big_count > len(too_big):
+        run.add(Problem(t.file, "geometry", f"{too_big_count - len(too_big)} more regions have more than "
+                        f"{limit} vertices", "geometry_vertices", (), too_big_count - len(too_big)))
