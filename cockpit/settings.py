@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     dev: bool = False
     # Display tokens (and accounts): a SQLite file outside the snapshot store.
     accounts_db: Path = PROJECT_ROOT / "data" / "accounts.db"
+    # Who may show the cockpit in a frame: the CSP frame-ancestors sources, space-separated, e.g.
+    # "'self' https://*.example.gov.cn" to embed it in 浙政钉 (X-Frame-Options is then left out).
+    frame_ancestors: str = "'self'"
 
 
 @lru_cache(maxsize=1)
