@@ -142,3 +142,165 @@ def test_clicking_an_escaped_bar_filters_by_the_original_value(demo_store, use_s
     assert state.filters == {"category": LINK}
     # and again: the same value clears it
     assert apply_click(views, state, "category_bar", click).filters == {}
+
+
+# -- in real Chromium: a store whose names are markup ---------------------------------------------
+
+CATEGORY = LINK + "社区服务"  # a category no label translates: the chart shows the data itself
+OTHER_CATEGORY = GIANT + "环境保护"
+
+# What the page has to show, checked in the browser: no link the data made (plotly's mode bar
+# buttons are its own <a> elements), no giant text, and whether the markup is there as text.
+SHOWN_JS = """
+([link, giant]) => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot, .wall-panel')];
+  const anchors = plots.flatMap(p => [...p.querySelectorAll('a')]).filter(a => !a.closest('.modebar'));
+  const huge = [...document.querySelectorAll('body *')].filter(e => parseFloat(getComputedStyle(e).fontSize) > 100);
+  const text = plots.map(p => p.textContent).join('\\n');
+  return {anchors: anchors.map(a => a.outerHTML.slice(0, 120)), huge: huge.map(e => e.outerHTML.slice(0, 120)),
+          literal: text.includes(link) || text.includes(giant)};
+}
+"""
+
+
+def _markup_drop(folder):
+    """The demo drop with markup in region, department, app and category names."""
+    import geopandas as gpd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from cockpit.demo import write_demo_drop
+
+    drop = write_demo_drop(folder, requests=20_000, seed=2026, as_of="2026-11-25")
+    regions = gpd.read_parquet(drop / "regions.parquet")
+    marked = regions["level"].isin(["city", "county"]) | (regions.index % 7 == 0)
+    prefixes = [LINK if i % 2 else GIANT for i in range(len(regions))]
+    regions["name"] = [p + n if m else n for p, n, m in zip(prefixes, regions["name"], marked)]
+    regions.to_parquet(drop / "regions.parquet", index=False)
+    for name in ("departments", "reform_apps"):
+        table = pq.read_table(drop / f"{name}.parquet")
+        names = [(LINK if i % 2 else GIANT) + n for i, n in enumerate(table.column("name").to_pylist())]
+        table = table.set_column(table.schema.get_field_index("name"), "name", pa.array(names, pa.string()))
+        pq.write_table(table, drop / f"{name}.parquet")
+    requests = pq.read_table(drop / "requests.parquet")
+    col = requests.column("category")
+    col = pc.if_else(pc.equal(col, "社区服务"), CATEGORY, col)
+    col = pc.if_else(pc.equal(col, "环境保护"), OTHER_CATEGORY, col)
+    requests = requests.set_column(requests.schema.get_field_index("category"), "category", col)
+    pq.write_table(requests, drop / "requests.parquet")
+    return drop
+
+
+@pytest.fixture(scope="module")
+def markup_server(tmp_path_factory):
+    from cockpit.ingest import cli_ingest
+    from conftest import ROOT, Server
+
+    work = tmp_path_factory.mktemp("markup")
+    drop = _markup_drop(work / "drop")
+    assert cli_ingest(drop, work / "store") == 0
+    srv = Server(work / "store", ROOT / "layouts", work / "cache", work / "gunicorn.log",
+                 COCKPIT_ACCOUNTS_DB=str(work / "accounts.db"))
+    srv.accounts = work / "accounts.db"  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+def _shown(pg) -> dict:
+    return pg.evaluate(SHOWN_JS, [LINK, GIANT])
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_id", list(__import__("browser_support").PAGES))
+def test_markup_names_show_as_text_on_every_page(markup_server, page, page_id):
+    from browser_support import PAGES, assert_healthy, open_page
+
+    open_page(page, markup_server.url + PAGES[page_id]["path"])
+    assert_healthy(page, content=False)
+    shown = _shown(page)
+    assert shown["anchors"] == [] and shown["huge"] == [], shown
+    if page_id in ("requests", "ledger"):  # category axis, Sankey of departments; apps and departments
+        assert shown["literal"], "the names should be shown, as text"
+
+
+@pytest.mark.browser
+def test_a_map_hover_shows_a_markup_name_as_text(markup_server, page):
+    from browser_support import REGION_POINT_JS, open_page
+
+    open_page(page, markup_server.url + "/")
+    codes = page.evaluate("() => document.querySelector('#panel-map_requests .js-plotly-plot').data[1].locations")
+    texts = page.evaluate("() => document.querySelector('#panel-map_requests .js-plotly-plot').data[1].text")
+    code = next(c for c, t in zip(codes, texts) if t.startswith(plain(LINK)))
+    x, y = page.evaluate(REGION_POINT_JS, ["map_requests", code])
+    page.mouse.move(x - 3, y)
+    page.mouse.move(x, y)
+    hover = page.locator("#panel-map_requests .hoverlayer .hovertext")
+    hover.wait_for()
+    assert LINK in hover.text_content()
+    assert hover.locator("a").count() == 0
+    assert _shown(page)["anchors"] == []
+
+
+@pytest.mark.browser
+def test_clicking_a_markup_category_filters_by_its_value(markup_server, page):
+    from browser_support import assert_healthy, open_page, settle, wait_param
+
+    open_page(page, markup_server.url + "/requests")
+    shown = page.evaluate("() => document.querySelector('#panel-category_bar .js-plotly-plot').data[0].y")
+    assert plain(CATEGORY) in shown and CATEGORY not in shown
+    ticks = page.locator("#panel-category_bar .yaxislayer-above").text_content()
+    assert CATEGORY in ticks and OTHER_CATEGORY in ticks  # literally, markup and all
+    index = shown.index(plain(CATEGORY))
+    bar = page.locator("#panel-category_bar .barlayer .trace").first.locator(".point path").nth(index)
+    bar.hover(force=True)
+    hover = page.locator("#panel-category_bar .hoverlayer .hovertext")
+    hover.first.wait_for()
+    # the category literally, and the series name the hover box takes from the trace (本期)
+    assert CATEGORY in hover.first.text_content() and "本期" in hover.first.text_content()
+    assert hover.locator("a").count() == 0
+    bar.click(force=True)
+    wait_param(page, "f_category", CATEGORY)
+    settle(page)
+    assert CATEGORY in page.locator(".chips .chip").inner_text()
+    metas = page.locator("#panel-kpi_requests .panel-sql-meta").text_content()
+    assert f"$f_category={CATEGORY}" in metas
+    assert_healthy(page, content=False)
+    assert _shown(page)["anchors"] == []
+
+
+WALL_WATCH_JS = """
+window.__seen = {anchors: [], huge: [], literal: false, steps: 0};
+setInterval(() => {
+  const s = (%s)(%s);
+  window.__seen.anchors.push(...s.anchors);
+  window.__seen.huge.push(...s.huge);
+  window.__seen.literal = window.__seen.literal || s.literal;
+}, 150);
+"""
+
+
+@pytest.mark.browser
+def test_a_display_wall_shows_markup_names_as_text(markup_server, browser):
+    import json as _json
+
+    from cockpit.access import tokens
+
+    token = tokens.create(markup_server.accounts, "command-centre", "330000")[1]
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.add_init_script(WALL_WATCH_JS % (SHOWN_JS, _json.dumps([LINK, GIANT])))
+    try:
+        pg.goto(f"{markup_server.url}/wall/command-centre?token={token}&speed=100")
+        # every screen once (overview, requests, rankings, ledger) and back to the first
+        pg.wait_for_function("() => window.cockpitWall && window.cockpitWall.state().stepsShown >= 5",
+                             timeout=120_000)
+        pg.wait_for_timeout(500)
+        seen = pg.evaluate("window.__seen")
+        assert seen["anchors"] == [] and seen["huge"] == [], seen
+        assert seen["literal"], "the wall should show the names, as text"
+        assert errors == []
+    finally:
+        context.close()
