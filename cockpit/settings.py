@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     # Who may show the cockpit in a frame: the CSP frame-ancestors sources, space-separated, e.g.
     # "'self' https://*.example.gov.cn" to embed it in 浙政钉 (X-Frame-Options is then left out).
     frame_ancestors: str = "'self'"
+    # How many reverse proxies (nginx …) stand in front: their X-Forwarded-For/-Proto/-Host are
+    # then trusted. 0 (default): served directly, the headers are ignored.
+    proxy_hops: int = Field(default=0, ge=0, le=5)
 
 
 @lru_cache(maxsize=1)

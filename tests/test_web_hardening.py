@@ -349,6 +349,26 @@ def test_a_frame_ancestors_value_that_is_not_a_source_list_stops_the_app(client_
         client_for_app(COCKPIT_FRAME_ANCESTORS=value)
 
 
+@pytest.mark.parametrize("hops", [0, 1])
+def test_forwarded_headers_are_trusted_only_behind_a_configured_proxy(client_for_app, hops):
+    app = client_for_app(COCKPIT_PROXY_HOPS=str(hops))
+
+    @app.server.get("/_test/client")
+    def _client():
+        from flask import request as req
+
+        return {"addr": req.remote_addr, "scheme": req.scheme, "host": req.host}
+
+    forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
+                 "X-Forwarded-Host": "cockpit.example.gov.cn"}
+    got = app.server.test_client().get("/_test/client", headers=forwarded,
+                                       environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_json()
+    if hops:
+        assert got == {"addr": "203.0.113.7", "scheme": "https", "host": "cockpit.example.gov.cn"}
+    else:
+        assert got == {"addr": "127.0.0.1", "scheme": "http", "host": "localhost"}
+
+
 # -- 4. no CSP violation in real Chromium ----------------------------------------------------------
 
 CSP_JS = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dash import Dash
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cockpit.db import Database
 from cockpit.query import results
@@ -55,6 +56,11 @@ def create_app(settings: Settings, db: Database, layouts: Path | None = None, de
     _register_assets(app)
     # Malformed callback bodies get a 400; every response gets the security headers (CSP etc.).
     security.install(app, settings)
+    if settings.proxy_hops:
+        # Behind that many reverse proxies: the client's address, scheme and host are the ones they
+        # forward (trusted only when set: a client could send the headers itself).
+        n = settings.proxy_hops
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
 
 
