@@ -36,10 +36,18 @@ class Settings(BaseSettings):
     # Session cookies are sent over HTTPS only (browsers also accept them from http://localhost).
     cookie_secure: bool = True
     session_hours: float = 8.0
+    # "None" (with Secure) lets the session cookie through a cross-site frame such as 浙政钉's.
+    cookie_samesite: Literal["Lax", "Strict", "None"] = "Lax"
     # Failed-login throttle per client address (Flask-Limiter syntax); per account it is in the database.
     login_rate: str = "10 per minute"
     # Ingest: a region of regions.parquet whose boundary has more coordinates (vertices) is refused.
     max_region_vertices: int = Field(200_000, ge=4)
+    # Who may show the cockpit in a frame: the CSP frame-ancestors sources, space-separated, e.g.
+    # "'self' https://*.example.gov.cn" to embed it in 浙政钉 (X-Frame-Options is then left out).
+    frame_ancestors: str = "'self'"
+    # How many reverse proxies (nginx …) stand in front: their X-Forwarded-For/-Proto/-Host are
+    # then trusted. 0 (default): served directly, the headers are ignored.
+    proxy_hops: int = Field(default=0, ge=0, le=5)
 
 
 @lru_cache(maxsize=1)

@@ -45,7 +45,7 @@ def _open(browser, srv, url: str, size=(1920, 1080)):
 
 
 def _wait_steps(pg, n: int, timeout: float = 60_000) -> dict:
-    pg.wait_for_function(f"window.cockpitWall && window.cockpitWall.state().stepsShown >= {n}", timeout=timeout)
+    pg.wait_for_function(f"() => window.cockpitWall && window.cockpitWall.state().stepsShown >= {n}", timeout=timeout)
     return pg.evaluate("window.cockpitWall.state()")
 
 
@@ -138,9 +138,9 @@ def test_new_snapshot_updates_in_place_and_server_loss_recovers(browser, wall_en
         first = _wait_steps(pg, 1)
         drop = write_demo_drop(wall_env.work / "drop2", requests=20_000, seed=2026, as_of="2026-11-27")
         assert cli_ingest(drop, wall_env.store) == 0
-        pg.wait_for_function("window.cockpitWall.state().snapshot.endsWith('2026-11-27')", timeout=60_000)
-        pg.wait_for_function("document.querySelector('.wall-asof').textContent.includes('2026-11-27')")
-        pg.wait_for_function("(s => s.refreshes >= 1 || s.stepsShown > 1)(window.cockpitWall.state())")
+        pg.wait_for_function("() => window.cockpitWall.state().snapshot.endsWith('2026-11-27')", timeout=60_000)
+        pg.wait_for_function("() => document.querySelector('.wall-asof').textContent.includes('2026-11-27')")
+        pg.wait_for_function("() => (s => s.refreshes >= 1 || s.stepsShown > 1)(window.cockpitWall.state())")
         after = pg.evaluate("window.cockpitWall.state()")
         assert after["loadedAt"] == first["loadedAt"], "the page was reloaded"
 
@@ -171,7 +171,7 @@ def test_failing_panel_keeps_its_last_good_figure_with_a_stale_badge(browser, wa
         assert panel.read_text(encoding="utf-8") != original
         n = pg.evaluate("window.cockpitWall.state().stepsShown")
         _wait_steps(pg, n + 4)  # once round: back on the overview
-        pg.wait_for_function("window.cockpitWall.state().step.screen === 0")
+        pg.wait_for_function("() => window.cockpitWall.state().step.screen === 0")
         time.sleep(0.5)
         card = pg.locator('.wall-screen.is-shown [data-panel="kpi_requests"]')
         assert card.locator(".wall-stale").is_visible()

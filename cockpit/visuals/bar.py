@@ -6,7 +6,7 @@ import pandas as pd
 from pydantic import Field
 
 from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, clicked_value,
-                                  empty_figure)
+                                  empty_figure, plain)
 
 
 class BarOptions(Options):
@@ -27,6 +27,11 @@ def _columns(o: BarOptions) -> set[str]:
     return {o.x, *_ys(o)} | ({o.series} if o.series else set())
 
 
+def _cats(values: pd.Series) -> list[str]:
+    """Category labels as the chart shows them (escaped: data is never markup)."""
+    return [plain(v) for v in values.astype(str)]
+
+
 def _num(values, scale: float = 1.0) -> list:
     return [None if pd.isna(v) else float(v) * scale for v in values]
 
@@ -42,15 +47,15 @@ def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
     if o.series:
         y = _ys(o)[0]
         for i, (name, part) in enumerate(df.groupby(o.series, sort=False)):
-            traces.append((str(name), part[o.x].astype(str).tolist(), _num(part[y], o.format.scale), colours[i % len(colours)]))
+            traces.append((plain(name), _cats(part[o.x]), _num(part[y], o.format.scale), colours[i % len(colours)]))
     else:
         for i, y in enumerate(_ys(o)):
-            traces.append((ctx.label(y), df[o.x].astype(str).tolist(), _num(df[y], o.format.scale), colours[i % len(colours)]))
+            traces.append((ctx.label(y), _cats(df[o.x]), _num(df[y], o.format.scale), colours[i % len(colours)]))
     data = []
     for name, cats, vals, colour in traces:
         trace = {"type": "bar", "name": name, "marker": {"color": colour},
                  "hovertemplate": f"%{{{'y' if o.horizontal else 'x'}}}: %{{{'x' if o.horizontal else 'y'}:{o.format.d3}}}"
-                                  f"{o.format.suffix}<extra>{name}</extra>"}
+                                  f"{o.format.suffix}<extra>%{{fullData.name}}</extra>"}
         if o.horizontal:
             trace.update(orientation="h", y=cats, x=vals)
         else:

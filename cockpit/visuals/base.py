@@ -3,6 +3,7 @@ optional hooks (the `Visual` interface); plus the helpers every kind shares."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -153,16 +154,32 @@ def safe_id(value: Any, key: str) -> str | None:
     return None
 
 
+def plain(value: Any) -> str:
+    """Data as text a figure shows literally. Plotly reads a subset of HTML in every string it draws
+    (category and tick labels, trace and legend names, hover text, Sankey node labels, annotations):
+    `<a href=…>` becomes a link, `<b style=…>` styled text. With `&`, `<` and `>` escaped nothing in
+    the data is a tag, and plotly shows the entities as the characters they stand for.
+
+    Every figure kind passes each data-derived string through this once, where it enters the figure
+    (our own markup, such as the `<br>` between a name and its value, goes around it); clicks come
+    back escaped and `clicked_value` unescapes them. Component kinds need nothing: Dash renders
+    their text as text, and walls escape component trees themselves."""
+    return html.escape(str(value), quote=False)
+
+
 def clicked_value(point: dict, axis: str) -> Any:
-    """The value a clicked plotly point carries: its customdata, else coordinate `axis`, else its label."""
+    """The value a clicked plotly point carries: its customdata, else coordinate `axis`, else its
+    label. Coordinates and labels are what the figure showed, escaped by `plain`: they come back as
+    the data values behind them (customdata is never shown, so it is never escaped)."""
     value = point.get("customdata")
     if isinstance(value, list):
         value = value[0] if value else None
-    if value is None:
-        value = point.get(axis)
+    if value is not None:
+        return value
+    value = point.get(axis)
     if value is None:
         value = point.get("label")
-    return value
+    return html.unescape(value) if isinstance(value, str) else value
 
 
 def point_value(point: dict, options: Any, column: str) -> Any:

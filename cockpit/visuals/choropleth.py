@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 
 from cockpit.filters import FilterState
 from cockpit.geo import children_geojson
-from cockpit.visuals.base import Format, Options, PanelContext, RenderContext, Visual, base_layout
+from cockpit.visuals.base import Format, Options, PanelContext, RenderContext, Visual, base_layout, plain
 
 
 #: Index of the trace holding the values (0 is the grey base of every region).
@@ -49,7 +49,7 @@ def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
     by_code = {str(k): (None if pd.isna(v) else float(v)) for k, v in zip(df[o.location], df[o.value])}
     codes = [f["id"] for f in features]
     z = [by_code.get(c) for c in codes]
-    text = [f"{names.get(c, c)}<br>{o.format.apply(v)}" for c, v in zip(codes, z)]
+    text = [f"{plain(names.get(c, c))}<br>{o.format.apply(v)}" for c, v in zip(codes, z)]
     known = [v for v in z if v is not None]
     if known and min(known) == max(known):
         # One value (e.g. a single street in scope): anchor the scale at 0 so it reads as an amount.

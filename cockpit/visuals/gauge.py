@@ -8,7 +8,7 @@ import pandas as pd
 from pydantic import Field
 
 from cockpit.visuals.base import (Format, Options, RenderContext, Threshold, Visual, base_layout, empty_figure,
-                                  require_columns, rgba, threshold_color, to_float)
+                                  plain, require_columns, rgba, threshold_color, to_float)
 
 
 class GaugeOptions(Options):
@@ -78,7 +78,7 @@ def _progress(df: pd.DataFrame, o: GaugeOptions, ctx: RenderContext) -> dict:
     for i in range(len(df)):
         value, top = _pick(df, o.value, i), _pick(df, o.max, i)
         share = None if value is None or not top else value / top
-        labels.append(str(df[o.label].iloc[i]) if o.label else ctx.label(o.value))
+        labels.append(plain(df[o.label].iloc[i]) if o.label else ctx.label(o.value))
         shares.append(share)
         colours.append(threshold_color(share, o.thresholds, o.color))
         done = o.format.apply(value) if value is not None else "—"

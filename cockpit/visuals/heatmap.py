@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.colors
 from pydantic import Field, field_validator
 
-from cockpit.visuals.base import (Format, Options, RenderContext, Visual, base_layout, empty_figure,
+from cockpit.visuals.base import (Format, Options, RenderContext, Visual, base_layout, empty_figure, plain,
                                   require_columns, to_float)
 
 Order = Literal["given", "total", "name"]
@@ -95,7 +95,8 @@ def render(df: pd.DataFrame, o: HeatmapOptions, ctx: RenderContext) -> dict:
     x_keys, y_keys, z = matrix(df, o)
     fmt = f"%{{z:{o.format.d3}}}{o.format.suffix}"
     trace = {
-        "type": "heatmap", "x": x_keys, "y": y_keys, "z": z, "colorscale": colorscale(o.colorscale),
+        "type": "heatmap", "x": [plain(k) for k in x_keys], "y": [plain(k) for k in y_keys], "z": z,
+        "colorscale": colorscale(o.colorscale),
         "reversescale": o.reverse, "xgap": 1, "ygap": 1, "hoverongaps": False, "showscale": o.colorbar,
         "colorbar": {"tickformat": o.format.axis, "ticksuffix": o.format.suffix, "thickness": 12,
                      "outlinewidth": 0},

@@ -6,7 +6,8 @@ import pandas as pd
 from dash import html
 from pydantic import Field
 
-from cockpit.visuals.base import Format, Options, RenderContext, Threshold, Visual, base_layout, threshold_color
+from cockpit.visuals.base import (Format, Options, RenderContext, Threshold, Visual, base_layout, plain,
+                                  threshold_color)
 
 
 #: The extra query drawing the sparkline under the value (columns x, y).
@@ -67,7 +68,7 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
     data = [indicator]
     spark = ctx.frames.get(SPARKLINE)
     if spark is not None and not spark.empty and {"x", "y"} <= set(spark.columns):
-        data.append({"type": "scatter", "mode": "lines", "x": spark["x"].astype(str).tolist(),
+        data.append({"type": "scatter", "mode": "lines", "x": [plain(x) for x in spark["x"].astype(str)],
                      "y": [None if pd.isna(v) else float(v) for v in spark["y"]],
                      "line": {"color": o.color, "width": 2}, "fill": "tozeroy",
                      "fillcolor": "rgba(47,111,222,0.12)", "hoverinfo": "x+y", "xaxis": "x", "yaxis": "y"})

@@ -6,7 +6,7 @@ import pandas as pd
 from pydantic import Field
 
 from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure,
-                                  require_columns, rgba, to_float)
+                                  plain, require_columns, rgba, to_float)
 
 
 class LineOptions(Options):
@@ -34,14 +34,15 @@ def _columns(o: LineOptions) -> set[str]:
 
 
 def _x_values(values: pd.Series) -> list:
-    """x as JSON: dates as ISO strings (plotly reads them as a date axis), numbers as floats, else text."""
+    """x as JSON: dates as ISO strings (plotly reads them as a date axis), numbers as floats, else text
+    (escaped: data is never markup)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         midnight = (values.dropna().dt.normalize() == values.dropna()).all()
         return [None if pd.isna(v) else v.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
                 for v in values]
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return [to_float(v) for v in values]
-    return [None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values]
+    return [None if v is None or (not isinstance(v, str) and pd.isna(v)) else plain(v) for v in values]
 
 
 def _x_axis(values: pd.Series) -> dict:
@@ -78,7 +79,7 @@ def render(df: pd.DataFrame, o: LineOptions, ctx: RenderContext) -> dict:
     lines: list[tuple[str, pd.DataFrame, str, str]] = []
     if o.series:
         for i, (name, part) in enumerate(df.groupby(o.series, sort=False, dropna=False)):
-            label = "—" if pd.isna(name) else str(name)
+            label = "—" if pd.isna(name) else plain(name)
             lines.append((label, part, _ys(o)[0], colours[i % len(colours)]))
     else:
         for i, y in enumerate(_ys(o)):
@@ -91,7 +92,7 @@ def render(df: pd.DataFrame, o: LineOptions, ctx: RenderContext) -> dict:
         trace = {"type": "scatter", "name": name, "x": xs, "y": _scaled(part[y], o.format.scale),
                  "mode": "lines+markers" if o.markers else "lines",
                  "line": {"color": colour, "width": width}, "marker": {"size": 8 if ctx.wall else 6},
-                 "connectgaps": False, "hovertemplate": f"%{{x}}: {fmt}<extra>{name}</extra>"}
+                 "connectgaps": False, "hovertemplate": f"%{{x}}: {fmt}<extra>%{{fullData.name}}</extra>"}
         if o.area:
             trace.update(stackgroup="area", fillcolor=rgba(colour, 0.35))
         data.append(trace)
@@ -102,7 +103,7 @@ def render(df: pd.DataFrame, o: LineOptions, ctx: RenderContext) -> dict:
                          "y": _scaled(part[o.compare], o.format.scale), "mode": "lines",
                          "line": {"color": colour, "width": max(1, width - 1), "dash": "dash"},
                          "opacity": 0.7, "connectgaps": False,
-                         "hovertemplate": f"%{{x}}: {fmt}<extra>{cmp_label}</extra>"})
+                         "hovertemplate": f"%{{x}}: {fmt}<extra>%{{fullData.name}}</extra>"})
     val_axis = {"tickformat": o.format.axis, "ticksuffix": o.format.suffix, "gridcolor": "rgba(128,128,128,0.2)",
                 "automargin": True, "zeroline": False}
     if o.y_from_zero:

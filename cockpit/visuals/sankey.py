@@ -6,7 +6,7 @@ import pandas as pd
 from pydantic import Field
 
 from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure,
-                                  require_columns, rgba, to_float)
+                                  plain, require_columns, rgba, to_float)
 
 
 class SankeyOptions(Options):
@@ -71,7 +71,7 @@ def render(df: pd.DataFrame, o: SankeyOptions, ctx: RenderContext) -> dict:
     fmt = f"%{{value:{o.format.d3}}}{o.format.suffix}"
     trace = {
         "type": "sankey", "arrangement": "snap", "valueformat": o.format.d3, "valuesuffix": o.format.suffix,
-        "node": {"label": labels, "color": colours, "pad": 18 if ctx.wall else 12,
+        "node": {"label": [plain(label) for label in labels], "color": colours, "pad": 18 if ctx.wall else 12,
                  "thickness": 22 if ctx.wall else 16, "line": {"width": 0},
                  "hovertemplate": f"%{{label}}: {fmt}<extra></extra>"},
         "link": {"source": src, "target": tgt, "value": vals,

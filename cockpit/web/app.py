@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from dash import Dash
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cockpit.db import Database
 from cockpit.query import results
 from cockpit.settings import PROJECT_ROOT, Settings
 from cockpit.web.auth import init_auth
+from cockpit.web import security
 from cockpit.web.catalog import CatalogHolder
 from cockpit.web.shell import app_layout
 from cockpit.web.views import Views
@@ -17,11 +19,24 @@ from cockpit.web.wiring import register_callbacks
 from cockpit.web.wall.routes import register_wall_routes
 
 
+class CockpitDash(Dash):
+    """Dash, telling browsers nothing about the software it runs on: its index page's config
+    names the Dash, plotly and Python versions only for the dev tools' version check (off)."""
+
+    _VERSIONS = ("dash_version", "python_version", "dash_version_url", "ddk_version", "plotly_version")
+
+    def _config(self):
+        config = super()._config()
+        for key in self._VERSIONS:
+            config.pop(key, None)
+        return config
+
+
 def create_app(settings: Settings, db: Database, layouts: Path | None = None, dev: bool | None = None) -> Dash:
     """The cockpit app for `settings` on `db` (layouts and dev mode default to the settings').
     Raises `BrokenSpecs` (a SystemExit) when a declaration is invalid."""
     holder = CatalogHolder(layouts or settings.layouts, dev=settings.dev if dev is None else dev)
-    app = Dash(
+    app = CockpitDash(
         __name__,
         title="治理驾驶舱",
         update_title=None,
@@ -41,14 +56,13 @@ def create_app(settings: Settings, db: Database, layouts: Path | None = None, de
     register_wall_routes(app.server, views)
 
     _register_assets(app)
-
-    @app.server.after_request
-    def _headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return response
-
+    # Malformed callback bodies get a 400; every response gets the security headers (CSP etc.).
+    security.install(app, settings)
+    if settings.proxy_hops:
+        # Behind that many reverse proxies: the client's address, scheme and host are the ones they
+        # forward (trusted only when set: a client could send the headers itself).
+        n = settings.proxy_hops
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
 
 
