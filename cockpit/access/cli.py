@@ -21,6 +21,12 @@ def _live_regions(store: Path):
     return region_index(db, live) if live else None
 
 
+def _table(columns: list[tuple[str, int]], rows: list[tuple]) -> None:
+    """Print rows under a header, each column padded to its width (0: the last, unpadded)."""
+    for row in [tuple(name for name, _ in columns), *rows]:
+        print(" ".join(f"{str(v):<{w}}" if w else str(v) for v, (_, w) in zip(row, columns)).rstrip())
+
+
 def cli_tokens(args, store: Path, layouts: Path, accounts_db: Path) -> int:
     """Run one `cockpit tokens` action; messages name what is wrong and exit 2."""
     if args.action == "list":
@@ -28,11 +34,10 @@ def cli_tokens(args, store: Path, layouts: Path, accounts_db: Path) -> int:
         if not rows:
             print("no display tokens yet: cockpit tokens create --wall NAME")
             return 0
-        print(f"{'id':<15} {'wall':<20} {'region':<10} {'status':<8} {'created':<26} {'last used':<26} label")
-        for t in rows:
-            status = "active" if t.active else "revoked"
-            print(f"{t.id:<15} {t.wall:<20} {t.region:<10} {status:<8} {t.created_at:<26} "
-                  f"{t.last_used_at or '—':<26} {t.label}")
+        _table([("id", 15), ("wall", 20), ("region", 10), ("status", 8), ("created", 26), ("last used", 26),
+                ("label", 0)],
+               [(t.id, t.wall, t.region, "active" if t.active else "revoked", t.created_at, t.last_used_at or "—",
+                 t.label) for t in rows])
         return 0
     if args.action == "revoke":
         if tokens.revoke(accounts_db, args.id):
@@ -88,10 +93,8 @@ def cli_users(args, store: Path, accounts_db: Path) -> int:
             if not rows:
                 print("no accounts yet: cockpit users add NAME --role admin --region CODE")
                 return 0
-            print(f"{'name':<20} {'role':<8} {'region':<10} {'status':<9} created")
-            for u in rows:
-                print(f"{u.name:<20} {u.role:<8} {u.region:<10} {'active' if u.active else 'disabled':<9} "
-                      f"{u.created_at}")
+            _table([("name", 20), ("role", 8), ("region", 10), ("status", 9), ("created", 0)],
+                   [(u.name, u.role, u.region, "active" if u.active else "disabled", u.created_at) for u in rows])
             return 0
         if args.action == "add":
             index = _live_regions(store)

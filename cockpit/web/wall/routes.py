@@ -6,6 +6,7 @@ running wall at its next check) and binds the data to the token's region on the 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import html
@@ -95,6 +96,16 @@ def register_wall_routes(server: Flask, views: Views) -> None:
         token = tokens.verify(views.settings.accounts_db, request.args.get("token"), name) if wall else None
         return (wall, token) if token is not None else (None, None)
 
+    def with_token(route):
+        """The route gets the wall and the token, or the client gets a 403 (JSON) and no data."""
+        @functools.wraps(route)
+        def guarded(name: str):
+            wall, token = authorised(name)
+            if wall is None:
+                return _json({"error": "not_authorised"}, 403)
+            return route(wall, token)
+        return guarded
+
     def plan_for(wall, token):
         catalog = views.holder.get()
         snapshot = views.db.live_id()
@@ -120,10 +131,8 @@ def register_wall_routes(server: Flask, views: Views) -> None:
             return _no_store(Response(_retry_page(), status=503, mimetype="text/html"))
 
     @bp.get("/wall/<name>/plan")
-    def wall_plan(name: str):
-        wall, token = authorised(name)
-        if wall is None:
-            return _json({"error": "not_authorised"}, 403)
+    @with_token
+    def wall_plan(wall, token):
         try:
             plan = plan_for(wall, token)
         except LookupError as exc:  # no snapshot yet, or the token's region is not in it
@@ -137,10 +146,8 @@ def register_wall_routes(server: Flask, views: Views) -> None:
                       "titles": plan.titles})
 
     @bp.get("/wall/<name>/step")
-    def wall_step(name: str):
-        wall, token = authorised(name)
-        if wall is None:
-            return _json({"error": "not_authorised"}, 403)
+    @with_token
+    def wall_step(wall, token):
         try:
             plan = plan_for(wall, token)
             screen = int(request.args.get("screen", ""))
@@ -154,10 +161,8 @@ def register_wall_routes(server: Flask, views: Views) -> None:
         return _json(cached_step_json(views, wall, token.region, plan, screen, value))
 
     @bp.get("/wall/<name>/ping")
-    def wall_ping(name: str):
-        wall, token = authorised(name)
-        if wall is None:
-            return _json({"error": "not_authorised"}, 403)
+    @with_token
+    def wall_ping(wall, token):
         return _json({"snapshot": views.db.live_id()})
 
     @bp.get("/wall-static/<name>")
