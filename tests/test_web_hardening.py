@@ -219,7 +219,7 @@ def test_dev_server_on_loopback_has_no_debugger_or_reloader(demo_store, tmp_path
 
     cockpit = Path(sys.executable).with_name("cockpit")
     port = free_port()
-    env = {"COCKPIT_CACHE_DIR": str(tmp_path / "cache"), "COCKPIT_ACCOUNTS_DB": str(tmp_path / "accounts.db"),
+    env = {"COCKPIT_AUTH": "off", "COCKPIT_CACHE_DIR": str(tmp_path / "cache"), "COCKPIT_ACCOUNTS_DB": str(tmp_path / "accounts.db"),
            "PATH": str(Path(sys.executable).parent)}
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen([str(cockpit), "serve", "--dev", "--host", host, "--port", str(port),
