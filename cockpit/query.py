@@ -4,7 +4,8 @@ Panel SQL never sees client strings. The server builds a `QueryContext` (validat
 the viewer's jurisdiction, period dates, cross-filter values) and every value reaches DuckDB as a
 bound parameter. For each view with a `street_code` or `region_code` column the query gets a
 `<view>_scoped` relation limited to the region subtree (and to the active cross-filter), so panel
-authors write `FROM requests_scoped` and cannot forget the jurisdiction.
+authors write `FROM requests_scoped`; the guard (`cockpit.sqlguard`) refuses panel SQL that reads
+anything else regional, a file or a table function, so it cannot see past the scope.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pandas as pd
 from cockpit.db import Database, get_db
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.settings import Settings, get_settings
+from cockpit.sqlguard import REGION_COLUMNS, Rules, problems, snapshot_rules
 
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -70,6 +72,17 @@ def referenced_params(sql: str) -> set[str]:
     return set(_PARAM.findall(_STRINGS_AND_COMMENTS.sub(" ", sql)))
 
 
+def regional_views(db: Database, snapshot: str) -> dict[str, str]:
+    """{view: the column that places its rows in a region} for every regional view of a snapshot."""
+    out = {}
+    for view in db.tables(snapshot):
+        cols = db.columns(snapshot, view)
+        key = next((c for c in REGION_COLUMNS if c in cols), None)
+        if key is not None:
+            out[view] = key
+    return out
+
+
 def scoped_ctes(db: Database, snapshot: str) -> str:
     """The WITH-list defining `scope` and a `<view>_scoped` relation for every regional view."""
     key = ("scoped_ctes", snapshot)
@@ -84,11 +97,9 @@ def _scoped_ctes(db: Database, snapshot: str) -> str:
     english = "coalesce(name_en, name)" if "name_en" in db.columns(snapshot, "regions") else "name"
     parts.append("region_names AS NOT MATERIALIZED (SELECT region_code, level, parent_code, "
                  f"CASE WHEN $lang = 'en' THEN {english} ELSE name END AS name FROM regions)")
-    for view in db.tables(snapshot):
+    # region_tree_scoped: the tree rows of the regions in scope (each with all its ancestors).
+    for view, key in regional_views(db, snapshot).items():
         cols = db.columns(snapshot, view)
-        key = "street_code" if "street_code" in cols else "region_code" if "region_code" in cols else None
-        if key is None or view == "region_tree":
-            continue
         conds = [f"{key} IN (SELECT region_code FROM scope)"]
         conds += [f"($f_{c} IS NULL OR {c} = $f_{c})" for c in CROSS_FILTER_FIELDS if c in cols]
         parts.append(f'{view}_scoped AS NOT MATERIALIZED (SELECT * FROM "{view}" WHERE {" AND ".join(conds)})')
@@ -110,11 +121,39 @@ def build_sql(db: Database, snapshot: str, sql: str) -> str:
             f"SELECT * FROM (\n{sql.strip().rstrip(';')}\n) AS panel")
 
 
+def sql_rules(db: Database, snapshot: str) -> Rules:
+    """What panel SQL may read on one snapshot (memoised: snapshots never change)."""
+    key = ("sql_rules", snapshot)
+    if key not in db.memo:
+        db.memo[key] = snapshot_rules({v: db.columns(snapshot, v) for v in db.tables(snapshot)})
+    return db.memo[key]
+
+
+def refusals(db: Database, snapshot: str, sql: str) -> list[str]:
+    """Why `sql` may not run as panel SQL on a snapshot ([] when it may). The methods' own
+    statements (`cockpit.relations.TRUSTED_STATEMENTS`) are trusted code, not panel SQL."""
+    from cockpit.relations import TRUSTED_STATEMENTS
+
+    if sql in TRUSTED_STATEMENTS:
+        return []
+    problem = validate_statement(sql)
+    return [problem] if problem else problems(sql, sql_rules(db, snapshot))
+
+
+def guard(db: Database, snapshot: str, sql: str) -> None:
+    """Raise a QueryError when panel SQL reads past the scope (defence in depth: the loader and
+    `cockpit check` refuse such declarations before they are ever served)."""
+    refused = refusals(db, snapshot, sql)
+    if refused:
+        raise QueryError("panel SQL refused: " + "; ".join(refused))
+
+
 def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,
             timeout_s: float | None = None, extra: dict[str, Any] | None = None) -> pd.DataFrame:
     """Run one panel statement for a context; values are bound, never formatted into the SQL.
     `extra` adds server-validated values under new names (e.g. what-if weights)."""
     db = db or get_db()
+    guard(db, ctx.snapshot, sql)
     full = build_sql(db, ctx.snapshot, sql)
     if limit is not None:
         full = f"SELECT * FROM ({full}) AS limited LIMIT {int(limit)}"
@@ -169,6 +208,7 @@ class ResultCache:
         if self.cache is None:
             return run_sql(sql, ctx, db=db)
         db = db or get_db()
+        guard(db, ctx.snapshot, sql)
         full = build_sql(db, ctx.snapshot, sql)
         identity = f"{db.store}|{ctx.snapshot}|{db.attach(ctx.snapshot).created_at}"
         key = "q:" + hashlib.sha256("\x00".join((identity, full, ctx.cache_key())).encode()).hexdigest()
