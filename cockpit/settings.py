@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     cache_timeout_s: int = 3600
     query_timeout_s: float = 20.0
+    # Bounded work per panel query: result size, queries at once per process, how long a query
+    # waits for its turn, and how long a query that timed out is answered with its error.
+    max_result_rows: int = 50_000
+    max_result_bytes: int = 20_000_000
+    max_concurrent_queries: int = 3
+    query_wait_s: float = 10.0
+    timeout_memory_s: float = 60.0
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "2GB"
     # The region code every viewer is limited to when no login binds one (the top of the tree if unset).
@@ -30,6 +37,8 @@ class Settings(BaseSettings):
     dev: bool = False
     # Display tokens (and accounts): a SQLite file outside the snapshot store.
     accounts_db: Path = PROJECT_ROOT / "data" / "accounts.db"
+    # Signs the shared result cache's entries; unset: the key kept in the accounts database.
+    secret_key: str | None = None
 
 
 @lru_cache(maxsize=1)
