@@ -230,7 +230,8 @@ def problems(sql: str, rules: Rules) -> list[str]:
 def _table_problem(catalog: str, schema: str, name: str, rules: Rules) -> list[str]:
     if schema or catalog:
         dotted = ".".join(p for p in (catalog, schema, name) if p)
-        plain = instead(name) if name in rules.regional else name if _PLAIN.match(name) else "requests_scoped"
+        plain = (instead(name) if name in rules.regional else name
+                 if name in rules.allowed or name.endswith(RESERVED_SUFFIX) else "a relation such as requests_scoped")
         return [f"reads {dotted!r} through a schema or catalog: panel SQL names relations plainly "
                 f"(use {plain})"]
     if name in rules.allowed:
