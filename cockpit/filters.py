@@ -28,9 +28,10 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _SNAP = re.compile(r"^[0-9]{5}_[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_FILTER_LEN = 64
 NO_COMPARISON = date(1900, 1, 1)
-#: What a cross-filter value the snapshot does not have becomes: not printable, so no URL carries
-#: it (`valid_filter_value`) and no data has it; every unknown value shares its one cache key.
-UNKNOWN_VALUE = "\x00unknown"
+#: What a cross-filter value the snapshot does not have becomes: a value no data has, so it matches
+#: nothing, as the value itself would; every unknown value shares its one cache key. (Readable: the
+#: panel's SQL details show it as bound.)
+UNKNOWN_VALUE = "∅ (not in this snapshot)"
 
 
 @dataclass(frozen=True)
