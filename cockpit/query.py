@@ -7,10 +7,11 @@ bound parameter. For each view with a `street_code` or `region_code` column the 
 authors write `FROM requests_scoped`; the guard (`cockpit.sqlguard`) refuses panel SQL that reads
 anything else regional, a file or a table function, so it cannot see past the scope.
 
-Every query is bounded: a timeout, a result cap (rows and bytes, read with LIMIT cap+1 and
-counted batch by batch, never materialised beyond the cap), a per-process limit on queries
-running at once with a bounded wait, and a brief memory of queries that timed out, which are
-answered with the same error instead of being run again by every viewer.
+Every query is bounded: a timeout, a result cap (rows: DuckDB stops at LIMIT cap+1; bytes:
+counted as the Arrow batches arrive, so no more than the cap and one batch reaches Python, while
+DuckDB itself is held to its memory limit), a per-process limit on queries running at once with
+a bounded wait, and a brief memory of queries that timed out, which are answered with the same
+error instead of being run again by every viewer.
 """
 
 from __future__ import annotations
