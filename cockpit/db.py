@@ -102,6 +102,8 @@ class Database:
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
+        # No replacement scans of Python objects: a table name never reads a variable of the caller.
+        con.execute("SET python_enable_replacements = false")
         con.execute("SET lock_configuration = true")
         self._con = con
         self._pid = os.getpid()

@@ -3,7 +3,9 @@
 
 The URL is the single source of truth (shareable, bookmarkable, back button works). Everything in
 it is untrusted: unknown keys are dropped, malformed values fall back to defaults, regions outside
-the viewer's jurisdiction are replaced by the jurisdiction itself."""
+the viewer's jurisdiction are replaced by the jurisdiction itself, and a cross-filter value the
+snapshot does not have never reaches SQL or the cache key: it becomes `UNKNOWN_VALUE`, one value
+that matches nothing, so junk values cannot fill the cache with entries of their own."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode
 
 from cockpit.db import Database
+from cockpit.duck import ident
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.query import QueryContext
 from cockpit.regions import RegionIndex, region_index
@@ -25,6 +28,10 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _SNAP = re.compile(r"^[0-9]{5}_[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_FILTER_LEN = 64
 NO_COMPARISON = date(1900, 1, 1)
+#: What a cross-filter value the snapshot does not have becomes: a value no data has, so it matches
+#: nothing, as the value itself would; every unknown value shares its one cache key. (Readable: the
+#: panel's SQL details show it as bound.)
+UNKNOWN_VALUE = "∅ (not in this snapshot)"
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,28 @@ def earliest_data(db: Database, snapshot: str) -> date | None:
     return db.memo[key]
 
 
+def known_values(db: Database, snapshot: str, name: str) -> frozenset[str]:
+    """Every value the cross-filter field `name` has in any view of a snapshot, as text
+    (memoised: snapshots never change)."""
+    key = ("known_values", snapshot, name)
+    if key not in db.memo:
+        views = [v for v in db.tables(snapshot) if name in db.columns(snapshot, v)]
+        values: set[str] = set()
+        if views:
+            sql = " UNION ".join(f"SELECT DISTINCT CAST({ident(name)} AS VARCHAR) AS v FROM {ident(v)}"
+                                 for v in views)
+            values = {r[0] for r in db.snapshot_cursor(snapshot).execute(sql).fetchall() if r[0] is not None}
+        db.memo[key] = frozenset(values)
+    return db.memo[key]
+
+
+def known_filters(db: Database, snapshot: str, filters: dict[str, str]) -> dict[str, str]:
+    """The cross-filters a query may bind: a value the snapshot has stays, any other becomes
+    UNKNOWN_VALUE (it matches nothing, as the value itself would, under one shared cache key)."""
+    return {name: value if value in known_values(db, snapshot, name) else UNKNOWN_VALUE
+            for name, value in filters.items() if name in CROSS_FILTER_FIELDS}
+
+
 def jurisdiction_root(index: RegionIndex, configured: str | None) -> str:
     """The region a viewer is limited to: the configured one, else (no limit configured) the
     tree's top. A configured region the snapshot does not have fails closed: nothing is served."""
@@ -163,7 +192,7 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_p
     ctx = QueryContext(snapshot=snap, region=query_region, jurisdiction=root, map_parent=map_parent, as_of=info.as_of,
                        period_start=start, period_end=end,
                        cmp_start=cmp_start, cmp_end=cmp_end, street=street, lang=state.lang,
-                       filters=dict(state.filters))
+                       filters=known_filters(db, snap, state.filters))
     clean = state.with_(region=None if region == root else region, snap=None if snap == live else snap,
                         period=None if period == periods[0] else period,
                         street=state.street if state.street == street else None)

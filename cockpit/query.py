@@ -1,10 +1,17 @@
-"""Run panel SQL against one snapshot: scoped relations, bound parameters, timeout, result cache.
+"""Run panel SQL against one snapshot: scoped relations, bound parameters, bounded work, result cache.
 
 Panel SQL never sees client strings. The server builds a `QueryContext` (validated region inside
 the viewer's jurisdiction, period dates, cross-filter values) and every value reaches DuckDB as a
 bound parameter. For each view with a `street_code` or `region_code` column the query gets a
 `<view>_scoped` relation limited to the region subtree (and to the active cross-filter), so panel
-authors write `FROM requests_scoped` and cannot forget the jurisdiction.
+authors write `FROM requests_scoped`; the guard (`cockpit.sqlguard`) refuses panel SQL that reads
+anything else regional, a file or a table function, so it cannot see past the scope.
+
+Every query is bounded: a timeout, a result cap (rows: DuckDB stops at LIMIT cap+1; bytes:
+counted as the Arrow batches arrive, so no more than the cap and one batch reaches Python, while
+DuckDB itself is held to its memory limit), a per-process limit on queries running at once with
+a bounded wait, and a brief memory of queries that timed out, which are answered with the same
+error instead of being run again by every viewer.
 """
 
 from __future__ import annotations
@@ -19,18 +26,25 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
+from cockpit.bounds import Busy, QuerySlots, RecentErrors
 from cockpit.db import Database, get_db
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.settings import Settings, get_settings
-
+from cockpit.sqlguard import REGION_COLUMNS, Rules, problems, snapshot_rules
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
+_BATCH_ROWS = 8192
 
 
 class QueryError(RuntimeError):
     """A panel query failed (bad SQL, timeout, missing table); the message is safe to show."""
+
+
+class QueryTimeout(QueryError):
+    """The query ran past its timeout and was stopped (and is remembered for a while)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,19 @@ def referenced_params(sql: str) -> set[str]:
     return set(_PARAM.findall(_STRINGS_AND_COMMENTS.sub(" ", sql)))
 
 
+# -- the relations panel SQL reads --------------------------------------------------------------
+
+def regional_views(db: Database, snapshot: str) -> dict[str, str]:
+    """{view: the column that places its rows in a region} for every regional view of a snapshot."""
+    out = {}
+    for view in db.tables(snapshot):
+        cols = db.columns(snapshot, view)
+        key = next((c for c in REGION_COLUMNS if c in cols), None)
+        if key is not None:
+            out[view] = key
+    return out
+
+
 def scoped_ctes(db: Database, snapshot: str) -> str:
     """The WITH-list defining `scope` and a `<view>_scoped` relation for every regional view."""
     key = ("scoped_ctes", snapshot)
@@ -84,11 +111,9 @@ def _scoped_ctes(db: Database, snapshot: str) -> str:
     english = "coalesce(name_en, name)" if "name_en" in db.columns(snapshot, "regions") else "name"
     parts.append("region_names AS NOT MATERIALIZED (SELECT region_code, level, parent_code, "
                  f"CASE WHEN $lang = 'en' THEN {english} ELSE name END AS name FROM regions)")
-    for view in db.tables(snapshot):
+    # region_tree_scoped: the tree rows of the regions in scope (each with all its ancestors).
+    for view, key in regional_views(db, snapshot).items():
         cols = db.columns(snapshot, view)
-        key = "street_code" if "street_code" in cols else "region_code" if "region_code" in cols else None
-        if key is None or view == "region_tree":
-            continue
         conds = [f"{key} IN (SELECT region_code FROM scope)"]
         conds += [f"($f_{c} IS NULL OR {c} = $f_{c})" for c in CROSS_FILTER_FIELDS if c in cols]
         parts.append(f'{view}_scoped AS NOT MATERIALIZED (SELECT * FROM "{view}" WHERE {" AND ".join(conds)})')
@@ -110,11 +135,57 @@ def build_sql(db: Database, snapshot: str, sql: str) -> str:
             f"SELECT * FROM (\n{sql.strip().rstrip(';')}\n) AS panel")
 
 
-def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,
-            timeout_s: float | None = None, extra: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Run one panel statement for a context; values are bound, never formatted into the SQL.
-    `extra` adds server-validated values under new names (e.g. what-if weights)."""
+def sql_rules(db: Database, snapshot: str) -> Rules:
+    """What panel SQL may read on one snapshot (memoised: snapshots never change)."""
+    key = ("sql_rules", snapshot)
+    if key not in db.memo:
+        db.memo[key] = snapshot_rules({v: db.columns(snapshot, v) for v in db.tables(snapshot)})
+    return db.memo[key]
+
+
+def refusals(db: Database, snapshot: str, sql: str) -> list[str]:
+    """Why `sql` may not run as panel SQL on a snapshot ([] when it may). The methods' own
+    statements (`cockpit.relations.TRUSTED_STATEMENTS`) are trusted code, not panel SQL."""
+    from cockpit.relations import TRUSTED_STATEMENTS
+
+    if sql in TRUSTED_STATEMENTS:
+        return []
+    problem = validate_statement(sql)
+    return [problem] if problem else problems(sql, sql_rules(db, snapshot))
+
+
+def guard(db: Database, snapshot: str, sql: str) -> None:
+    """Raise a QueryError when panel SQL reads past the scope (defence in depth: the loader and
+    `cockpit check` refuse such declarations before they are ever served)."""
+    refused = refusals(db, snapshot, sql)
+    if refused:
+        raise QueryError("panel SQL refused: " + "; ".join(refused))
+
+
+# -- bounded execution ---------------------------------------------------------------------------
+
+def query_key(db: Database, ctx: QueryContext, full: str, extra: dict[str, Any] | None = None) -> str:
+    """The key of one query's result: the store, the snapshot's publication, the full SQL (scoped
+    and named relations included, so a code change is a new key) and every bound value with its
+    type. Snapshots are immutable, so a key never goes stale."""
+    identity = f"{db.store}|{ctx.snapshot}|{db.attach(ctx.snapshot).created_at}"
+    parts = [identity, full, ctx.cache_key()]
+    if extra:
+        parts.append(json.dumps(extra, sort_keys=True, default=str))
+    return "q:" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+_slots = QuerySlots()
+timed_out = RecentErrors()
+
+
+def run_arrow(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,
+              timeout_s: float | None = None, extra: dict[str, Any] | None = None) -> pa.Table:
+    """Run one panel statement for a context and return its (bounded) result as an Arrow table.
+    Values are bound, never formatted into the SQL; `extra` adds server-validated values under new
+    names (e.g. what-if weights)."""
     db = db or get_db()
+    guard(db, ctx.snapshot, sql)
     full = build_sql(db, ctx.snapshot, sql)
     if limit is not None:
         full = f"SELECT * FROM ({full}) AS limited LIMIT {int(limit)}"
@@ -128,56 +199,169 @@ def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: i
     if missing:
         raise QueryError(f"unknown parameter(s): {', '.join('$' + m for m in sorted(missing))}; "
                          f"available: {', '.join('$' + p for p in sorted(params))}")
-    cur = db.snapshot_cursor(ctx.snapshot)
-    timeout = get_settings().query_timeout_s if timeout_s is None else timeout_s
+    settings = get_settings()
+    timeout = settings.query_timeout_s if timeout_s is None else timeout_s
+    key = f"{query_key(db, ctx, full, extra)}|{timeout:g}"  # what timed out, under which timeout
+    remembered = timed_out.get(key)
+    if remembered is not None:
+        raise QueryTimeout(remembered)
+    try:
+        sem = _slots.acquire(settings.max_concurrent_queries, settings.query_wait_s)
+    except Busy as exc:
+        raise QueryError(str(exc)) from None
+    try:
+        return _execute(db, ctx.snapshot, full, bound, timeout, settings)
+    except QueryTimeout as exc:
+        timed_out.put(key, str(exc), settings.timeout_memory_s)
+        raise
+    finally:
+        sem.release()
+
+
+def _execute(db: Database, snapshot: str, full: str, bound: dict[str, Any], timeout: float,
+             settings: Settings) -> pa.Table:
+    """Run `full` under the timeout, reading at most the result cap (rows, then bytes)."""
+    max_rows, max_bytes = settings.max_result_rows, settings.max_result_bytes
+    capped = f"SELECT * FROM ({full}) AS capped LIMIT {int(max_rows) + 1}"
+    cur = db.snapshot_cursor(snapshot)
     # DuckDB has no statement timeout; interrupt the cursor from a timer instead.
     timer = threading.Timer(timeout, cur.interrupt)
     timer.start()
     try:
-        return cur.execute(full, bound).df()
+        reader = cur.sql(capped, params=bound or None).to_arrow_reader(_BATCH_ROWS)
+        batches, rows, size = [], 0, 0
+        for batch in reader:
+            rows += batch.num_rows
+            size += batch.nbytes
+            if rows > max_rows:
+                raise QueryError(f"result has more than {max_rows:,} rows; aggregate or add LIMIT")
+            if size > max_bytes:
+                raise QueryError(f"result is larger than {max_bytes / 1e6:g} MB; aggregate, select fewer "
+                                 "columns or add LIMIT")
+            batches.append(batch)
+        return pa.Table.from_batches(batches, schema=reader.schema)
     except duckdb.InterruptException:
-        raise QueryError(f"query exceeded {timeout:g} s and was stopped") from None
-    except duckdb.Error as exc:
+        raise QueryTimeout(f"query exceeded {timeout:g} s and was stopped") from None
+    except (duckdb.Error, OSError, pa.ArrowException) as exc:
+        # An error while batches stream (an interrupt too) reaches Python through Arrow.
+        if "INTERRUPT Error" in str(exc):
+            raise QueryTimeout(f"query exceeded {timeout:g} s and was stopped") from None
         raise QueryError(str(exc).split("\n\nLINE")[0]) from None
     finally:
         timer.cancel()
 
 
+def to_frame(db: Database, table: pa.Table) -> pd.DataFrame:
+    """A result table as the DataFrame DuckDB itself would give (the same dtypes for a fresh
+    result and one read back from the cache)."""
+    return db.cursor().from_arrow(table).df()
+
+
+def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,
+            timeout_s: float | None = None, extra: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run one panel statement for a context (`run_arrow`) and return its result as a DataFrame."""
+    db = db or get_db()
+    return to_frame(db, run_arrow(sql, ctx, db=db, limit=limit, timeout_s=timeout_s, extra=extra))
+
+
+# -- the shared cache ----------------------------------------------------------------------------
+
 class ResultCache:
-    """Results keyed by (snapshot, SQL, parameters); flask-caching backend configured by settings."""
+    """Results keyed by `query_key`, as signed Arrow IPC bytes in the flask-caching backend the
+    settings configure (`cockpit.cache`: the backend stores bytes and never unpickles). Only
+    bounded results are cached; a query that timed out is remembered in the shared cache too, so
+    other workers answer it with the same error. While one thread of this process runs a query,
+    others asking for the same key wait for it (at most `query_wait_s`) instead of running it too."""
 
     def __init__(self) -> None:
-        self.cache = None
+        self._store = None
+        self._lock = threading.Lock()
+        self._running: dict[str, threading.Event] = {}
+
+    @property
+    def cache(self):
+        """The signed store (`cockpit.cache.SignedStore`): `get`/`set` of bytes and str, or None."""
+        return self._store
+
+    @cache.setter
+    def cache(self, backend) -> None:
+        from cockpit.cache import SignedStore
+
+        if backend is None or isinstance(backend, SignedStore):
+            self._store = backend
+        else:  # a flask-caching cache given directly: signed with a key of this process
+            import secrets
+
+            self._store = SignedStore(backend, secrets.token_bytes(32))
 
     def init_app(self, server, settings: Settings | None = None) -> None:
         from flask_caching import Cache
 
+        from cockpit.cache import BACKENDS, SignedStore, cache_secret
+
         s = settings or get_settings()
-        config: dict[str, Any] = {"CACHE_TYPE": s.cache_type, "CACHE_DEFAULT_TIMEOUT": s.cache_timeout_s}
+        config: dict[str, Any] = {"CACHE_TYPE": BACKENDS[s.cache_type], "CACHE_DEFAULT_TIMEOUT": s.cache_timeout_s}
         if s.cache_type == "FileSystemCache":
             s.cache_dir.mkdir(parents=True, exist_ok=True)
             config["CACHE_DIR"] = str(s.cache_dir)
             config["CACHE_THRESHOLD"] = 5000
         if s.cache_type == "RedisCache":
             config["CACHE_REDIS_URL"] = s.redis_url
-        self.cache = Cache(server, config=config)
+        self._store = SignedStore(Cache(server, config=config), cache_secret(s))
 
     def query(self, sql: str, ctx: QueryContext, db: Database | None = None) -> pd.DataFrame:
-        """Cached `run_sql`. The key holds the store, the snapshot's publication, the full SQL
-        (scoped and named relations included, so a code change is a new key) and every bound
-        value with its type. Snapshots are immutable, so a key never goes stale."""
+        """Cached `run_sql`."""
         if self.cache is None:
             return run_sql(sql, ctx, db=db)
         db = db or get_db()
-        full = build_sql(db, ctx.snapshot, sql)
-        identity = f"{db.store}|{ctx.snapshot}|{db.attach(ctx.snapshot).created_at}"
-        key = "q:" + hashlib.sha256("\x00".join((identity, full, ctx.cache_key())).encode()).hexdigest()
+        guard(db, ctx.snapshot, sql)
+        key = query_key(db, ctx, build_sql(db, ctx.snapshot, sql))
+        with self._lock:
+            running = self._running.get(key)
+            if running is None:
+                self._running[key] = threading.Event()
+        if running is not None:
+            running.wait(get_settings().query_wait_s)
+            found = self._lookup(db, key)
+            if found is not None:
+                return found
+            if not running.is_set():
+                raise QueryError("this panel's query is still running for another viewer; try again in a moment")
+            return self._compute(sql, ctx, db, key)
+        try:
+            found = self._lookup(db, key)
+            return found if found is not None else self._compute(sql, ctx, db, key)
+        finally:
+            with self._lock:
+                self._running.pop(key).set()
+
+    def _lookup(self, db: Database, key: str) -> pd.DataFrame | None:
+        """The cached result of `key`; raises the remembered QueryError of a query that timed out."""
         hit = self.cache.get(key)
-        if hit is not None:
-            return hit
-        df = run_sql(sql, ctx, db=db)
-        self.cache.set(key, df)
-        return df
+        if isinstance(hit, bytes):
+            from cockpit.cache import ipc_to_table
+
+            try:
+                return to_frame(db, ipc_to_table(hit))
+            except (pa.ArrowException, duckdb.Error):
+                return None  # unreadable (cannot happen to a signed entry): computed again
+        remembered = self.cache.get("timeout:" + key)
+        if isinstance(remembered, str):
+            raise QueryTimeout(remembered)
+        return None
+
+    def _compute(self, sql: str, ctx: QueryContext, db: Database, key: str) -> pd.DataFrame:
+        from cockpit.cache import table_to_ipc
+
+        try:
+            table = run_arrow(sql, ctx, db=db)
+        except QueryTimeout as exc:
+            ttl = get_settings().timeout_memory_s
+            if ttl > 0:
+                self.cache.set("timeout:" + key, str(exc), timeout=max(1, int(ttl)))
+            raise
+        self.cache.set(key, table_to_ipc(table))
+        return to_frame(db, table)
 
 
 results = ResultCache()

@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     cache_timeout_s: int = 3600
     query_timeout_s: float = 20.0
+    # Bounded work per panel query: result size, queries at once per process, how long a query
+    # waits for its turn, and how long a query that timed out is answered with its error.
+    max_result_rows: int = 50_000
+    max_result_bytes: int = 20_000_000
+    max_concurrent_queries: int = 3
+    query_wait_s: float = 10.0
+    timeout_memory_s: float = 60.0
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "2GB"
     # The region code every viewer is limited to when logins are off (the top of the tree if unset).
@@ -48,6 +55,8 @@ class Settings(BaseSettings):
     # How many reverse proxies (nginx …) stand in front: their X-Forwarded-For/-Proto/-Host are
     # then trusted. 0 (default): served directly, the headers are ignored.
     proxy_hops: int = Field(default=0, ge=0, le=5)
+    # Signs the shared result cache's entries; unset: the key kept in the accounts database.
+    secret_key: str | None = None
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ from visual_samples import BUILTIN
 PACKAGE = Path(__file__).resolve().parent.parent / "cockpit"
 LOW = {"cockpit.text", "cockpit.fields", "cockpit.settings"}
 QUERY_LAYER = {"cockpit.db", "cockpit.query", "cockpit.filters", "cockpit.regions", "cockpit.geo",
-               "cockpit.relations"}
+               "cockpit.relations", "cockpit.sqlguard", "cockpit.cache", "cockpit.bounds"}
 
 
 def module_name(path: Path) -> str:

@@ -31,7 +31,7 @@ kind = "region_tally"
 sql = """
 select t.ancestor_code as region_code, sum(d.received) as requests
 from requests_daily_scoped d
-join region_tree t on t.region_code = d.street_code
+join region_tree_scoped t on t.region_code = d.street_code
 join region_names c on c.region_code = t.ancestor_code and c.parent_code = $map_parent
 where d.day >= $period_start and d.day < $period_end
 group by t.ancestor_code

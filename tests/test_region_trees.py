@@ -36,7 +36,8 @@ def test_city_topped_tree_resolves_and_maps(city_store):
     assert resolve(FilterState(region="330200"), db, None).ctx.region == "330100"
     county = resolve(FilterState(region="330106"), db, None)
     n = run_sql("select count(*) as n from requests_scoped", county.ctx).n[0]
-    total = run_sql("select count(*) as n from requests", county.ctx).n[0]
+    # The unscoped total, read directly (panel SQL may not read `requests`).
+    total = db.snapshot_cursor(county.ctx.snapshot).execute("select count(*) as n from requests").df().n[0]
     assert 0 < n < total
 
 

@@ -30,7 +30,8 @@ LAYERS = (
     ("cockpit.contract", "cockpit.contract_types", "cockpit.contract_docs"),
     ("cockpit.store",),
     ("cockpit.snapshot", "cockpit.db", "cockpit.analytics", "cockpit.query", "cockpit.relations",
-     "cockpit.regions", "cockpit.filters", "cockpit.geo"),
+     "cockpit.regions", "cockpit.filters", "cockpit.geo", "cockpit.sqlguard", "cockpit.cache",
+     "cockpit.bounds"),
     ("cockpit.specs", "cockpit.visuals"),
     ("cockpit.web",),
 )

@@ -1,4 +1,5 @@
-"""`cockpit check`: every declaration validated, and every panel's SQL run (LIMIT 0) on the live snapshot."""
+"""`cockpit check`: every declaration validated, every panel's SQL checked against what it may read
+on the live snapshot (`cockpit.sqlguard`), then run (LIMIT 0) there."""
 
 from __future__ import annotations
 
@@ -7,19 +8,25 @@ from pathlib import Path
 
 from cockpit.db import Database
 from cockpit.filters import FilterState, resolve
-from cockpit.query import QueryError, run_sql
+from cockpit.query import QueryError, refusals, run_sql
 from cockpit.settings import get_settings
-from cockpit.specs.loader import Catalog, SpecError, load_catalog
+from cockpit.specs.loader import Catalog, SpecError, load_catalog, sql_rules_for
 from cockpit.visuals.registry import get_visual, load_errors, visuals
 
 
 def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
-    """Run each panel's queries with LIMIT 0 and compare result columns with what its kind needs."""
+    """Refuse panel SQL that reads what it may not on the live snapshot; run the rest with LIMIT 0
+    and compare result columns with what its kind needs."""
     errors: list[SpecError] = []
     ctx = resolve(FilterState(), db, get_settings().jurisdiction).ctx
     for panel in catalog.panels.values():
         spec = panel.spec
         visual = get_visual(spec.kind)
+        refused = [(key, msg) for key, sql in [("sql", spec.sql), *((f"queries.{k}", v) for k, v in spec.queries.items())]
+                   for msg in refusals(db, ctx.snapshot, sql)]
+        if refused:
+            errors += [SpecError(panel.file, key, msg) for key, msg in refused]
+            continue
         try:
             cols = set(run_sql(spec.sql, ctx, db=db, limit=0).columns)
         except QueryError as exc:
@@ -47,9 +54,9 @@ def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
 
 def check_all(store: Path, layouts: Path) -> tuple[Catalog, list[SpecError]]:
     """Load the catalog and, when a snapshot is live, check its SQL too."""
-    catalog = load_catalog(layouts)
-    errors = list(catalog.errors)
     db = Database(store)
+    catalog = load_catalog(layouts, sql_rules_for(db))
+    errors = list(catalog.errors)
     if db.live_id() is not None:
         errors += check_sql(catalog, db)
     return catalog, errors

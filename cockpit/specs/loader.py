@@ -1,7 +1,10 @@
 """Load and validate the declaration files under `layouts/`.
 
 Every problem becomes a `SpecError` naming the file, the key (a dotted path into the file) and
-what was expected, so `cockpit check` and the app's start-up refusal say the same thing.
+what was expected, so `cockpit check` and the app's start-up refusal say the same thing. Panel SQL
+that reads past the viewer's scope (a regional table instead of its `_scoped` relation, a file, a
+table function) is such a problem (`cockpit.sqlguard`): the rules are what the read side knows
+without data, plus the tables of the configured store's live snapshot when there is one.
 """
 
 from __future__ import annotations
@@ -10,9 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from pydantic import ValidationError
 
-from cockpit.query import validate_statement
+from cockpit.db import Database, get_db
+from cockpit.query import sql_rules, validate_statement
+from cockpit.sqlguard import Rules, problems as sql_problems, static_rules
+from cockpit.store import StoreError
 from cockpit.specs.errors import SpecError, pydantic_errors as _pydantic_errors, read_toml as _read_toml
 from cockpit.specs.models import PageSpec, PanelSpec, ValueLabels
 from cockpit.specs.walls import WallSpec, load_walls
@@ -49,8 +56,24 @@ class Catalog:
         return next((p for p in self.pages if p.id == page_id), None)
 
 
-def load_panel(path: Path, root: Path, errors: list[SpecError]) -> Panel | None:
-    """Parse and validate one panel file; problems are appended to `errors`."""
+def sql_rules_for(db: Database | None = None) -> Rules:
+    """What panel SQL may read, as far as it is known without a request: the static rules, and the
+    tables of `db`'s live snapshot (the configured store's when `db` is None) when one is published.
+    A store that cannot be read leaves the static rules (run_sql still judges every query)."""
+    rules = static_rules()
+    try:
+        db = db or get_db()
+        live = db.live_id()
+        if live is not None:
+            rules = rules.merged(sql_rules(db, live))
+    except (OSError, KeyError, StoreError, duckdb.Error):
+        pass
+    return rules
+
+
+def load_panel(path: Path, root: Path, errors: list[SpecError], rules: Rules | None = None) -> Panel | None:
+    """Parse and validate one panel file; problems are appended to `errors`. `rules`: what its
+    SQL may read (default: the static rules of `cockpit.sqlguard`)."""
     rel = path.relative_to(root.parent).as_posix() if root.parent in path.parents else path.name
     data = _read_toml(path, rel, errors)
     if data is None:
@@ -73,6 +96,10 @@ def load_panel(path: Path, root: Path, errors: list[SpecError]) -> Panel | None:
         problem = validate_statement(sql)
         if problem:
             errors.append(SpecError(rel, key, problem))
+            ok = False
+            continue
+        for refused in sql_problems(sql, rules or static_rules()):
+            errors.append(SpecError(rel, key, refused))
             ok = False
     for name in spec.queries:
         if name in visual.renamed_queries:
@@ -99,17 +126,19 @@ def load_panel(path: Path, root: Path, errors: list[SpecError]) -> Panel | None:
     return Panel(spec, options, wall_options, rel) if ok else None
 
 
-def load_catalog(layouts: Path) -> Catalog:
-    """Load every panel under `layouts/panels/` and every page `layouts/*.toml`."""
+def load_catalog(layouts: Path, rules: Rules | None = None) -> Catalog:
+    """Load every panel under `layouts/panels/` and every page `layouts/*.toml`. `rules`: what
+    panel SQL may read (default: `sql_rules_for()`, the configured store's live snapshot)."""
     cat = Catalog()
     panel_dir = layouts / "panels"
     if not layouts.is_dir():
         cat.errors.append(SpecError(str(layouts), "(folder)", "layouts folder does not exist"))
         return cat
     declared: set[str] = set()
+    rules = rules or sql_rules_for()
     for path in sorted(panel_dir.glob("*.toml")):
         declared.add(path.stem)
-        panel = load_panel(path, layouts, cat.errors)
+        panel = load_panel(path, layouts, cat.errors, rules)
         if panel is not None:
             cat.panels[panel.spec.id] = panel
     labels_file = layouts / LABELS_FILE

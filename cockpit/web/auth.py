@@ -84,7 +84,7 @@ def init_auth(server: Flask, settings: Settings) -> None:
     if settings.auth == "off":
         return
     db = settings.accounts_db
-    server.secret_key = users.secret_key(db)
+    server.secret_key = settings.secret_key or users.secret_key(db)
     server.config.update(
         SESSION_COOKIE_NAME="cockpit_session", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE=settings.cookie_samesite,
         SESSION_COOKIE_SECURE=settings.cookie_secure, REMEMBER_COOKIE_DURATION=timedelta(0),
