@@ -33,6 +33,7 @@ class CatalogHolder:
         if catalog.errors:
             raise BrokenSpecs(catalog.errors)
         self._catalog = catalog
+        self.version = 0  # counts successful reloads: memo keys of things built from the catalog
         self._stamp = self._mtimes()
 
     def _mtimes(self) -> tuple:
@@ -52,4 +53,5 @@ class CatalogHolder:
                     self.errors = fresh.errors
                     if not fresh.errors:
                         self._catalog = fresh
+                        self.version += 1
         return self._catalog

@@ -62,7 +62,8 @@ def cached_step_json(views: Views, wall: WallSpec, region: str, plan: Plan, scre
     snapshot = views.db.live_id() or ""
     info = views.db.attach(snapshot) if snapshot else None
     identity = json.dumps([str(views.db.store), snapshot, info.created_at if info else "", wall.model_dump_json(),
-                           region, screen, value, _declarations(views, plan, screen), _code_version()],
+                           region, screen, value, _declarations(views, wall, region, plan, screen),
+                           _code_version()],
                           ensure_ascii=False)
     key = "wall:" + hashlib.sha256(identity.encode()).hexdigest()
     cache = results.cache
@@ -89,11 +90,14 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
-def _declarations(views: Views, plan: Plan, screen: int) -> str:
+def _declarations(views: Views, wall: WallSpec, region: str, plan: Plan, screen: int) -> str:
     """A digest of every declaration the step's rendering depends on (its grids and panels), so a
     dev-mode edit is a new key while every worker and replica computes the same key."""
     catalog = views.holder.get()
-    parts = [json.dumps({k: g.model_dump() for k, g in plan.grids[screen].items()}, sort_keys=True)]
-    for grid in plan.grids[screen].values():
-        parts += [catalog.panels[n].spec.model_dump_json() for n in grid.names() if n in catalog.panels]
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+    memo = ("wall-declarations", views.holder.version, wall.id, region, screen)
+    if memo not in views.db.memo:
+        parts = [json.dumps({k: g.model_dump() for k, g in plan.grids[screen].items()}, sort_keys=True)]
+        for grid in plan.grids[screen].values():
+            parts += [catalog.panels[n].spec.model_dump_json() for n in grid.names() if n in catalog.panels]
+        views.db.memo[memo] = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+    return views.db.memo[memo]

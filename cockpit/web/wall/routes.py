@@ -109,7 +109,7 @@ def register_wall_routes(server: Flask, views: Views) -> None:
     def plan_for(wall, token):
         catalog = views.holder.get()
         snapshot = views.db.live_id()
-        key = ("wall-plan", snapshot, id(catalog), wall.id, token.region)
+        key = ("wall-plan", snapshot, views.holder.version, wall.id, token.region)
         if key not in views.db.memo:
             views.db.memo[key] = build_plan(views, catalog, wall, token.region)
         return views.db.memo[key]
