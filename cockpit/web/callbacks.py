@@ -147,14 +147,22 @@ class GraphOut(NamedTuple):
 
 def render_graph(views: Views, inp: GraphIn) -> GraphOut:
     """A figure panel: its kind's figure (or a Patch of its values), stamp and bound values."""
-    lang = parse_query(inp.search).lang
+    return GraphOut(*_panel_outputs(views, inp.search, inp.pathname, inp.pins, inp.graph_id, inp.figkey,
+                                    failed=EMPTY_FIGURE))
+
+
+def _panel_outputs(views: Views, search: Any, pathname: Any, pins: Any, panel_id: Any, client_key: Any,
+                   failed: Any) -> tuple:
+    """(output, update key, stamp, error card, bound values) of one panel, figure or component; a
+    failing panel shows `failed` and its error card and must not break the page."""
+    lang = parse_query(search).lang
     try:
-        res = views.resolve(inp.search, inp.pathname, inp.pins)
-        panel = views.holder.get().panels[safe_id(inp.graph_id, "panel")]
-        out = views.render(panel, res, client_key=inp.figkey)
-        return GraphOut(out.value, out.key, views.stamp(res), None, views.sql_meta(res, panel))
-    except Exception as exc:  # noqa: BLE001 - a failing panel must not break the page
-        return GraphOut(EMPTY_FIGURE, None, "", views.error_card(exc, lang), "")
+        res = views.resolve(search, pathname, pins)
+        panel = views.holder.get().panels[safe_id(panel_id, "panel")]
+        out = views.render(panel, res, client_key=client_key)
+        return out.value, out.key, views.stamp(res), None, views.sql_meta(res, panel)
+    except Exception as exc:  # noqa: BLE001 - any failure of one panel
+        return failed, None, "", views.error_card(exc, lang), ""
 
 
 class BodyIn(NamedTuple):
@@ -175,14 +183,7 @@ class BodyOut(NamedTuple):
 
 def render_component(views: Views, inp: BodyIn) -> BodyOut:
     """A component panel: its kind's component (or a Patch of it), stamp and bound values."""
-    lang = parse_query(inp.search).lang
-    try:
-        res = views.resolve(inp.search, inp.pathname, inp.pins)
-        panel = views.holder.get().panels[safe_id(inp.body_id, "panel")]
-        out = views.render(panel, res, client_key=inp.bodykey)
-        return BodyOut(out.value, out.key, views.stamp(res), None, views.sql_meta(res, panel))
-    except Exception as exc:  # noqa: BLE001
-        return BodyOut(None, None, "", views.error_card(exc, lang), "")
+    return BodyOut(*_panel_outputs(views, inp.search, inp.pathname, inp.pins, inp.body_id, inp.bodykey, failed=None))
 
 
 class CsvIn(NamedTuple):
