@@ -86,7 +86,9 @@ def _value_formatter(col: TableColumn) -> str | None:
 def _style_obj(color: str = "", background: str = "", bold: bool = False) -> str:
     # every branch sets every key: AG Grid keeps a style key set by an earlier render unless overwritten
     weight = "bold" if bold else ""
-    return "{" + f"color: {_js(color)}, background: {_js(background)}, fontWeight: {_js(weight)}" + "}"
+    # In parentheses: dash-ag-grid parses the function text as a statement, where a bare `{` opens a
+    # block ("Unexpected token :") and the style would silently not apply.
+    return "({" + f"color: {_js(color)}, background: {_js(background)}, fontWeight: {_js(weight)}" + "})"
 
 
 def _cell_style(col: TableColumn, top: float | None, bar_color: str) -> str | None:
@@ -96,8 +98,8 @@ def _cell_style(col: TableColumn, top: float | None, bar_color: str) -> str | No
     if col.bar and top:
         share = f"Math.max(0, Math.min(100, 100 * params.value / {_js(top)}))"
         fill = rgba(bar_color, 0.28)
-        default = ("{color: '', fontWeight: '', background: 'linear-gradient(90deg, " + fill + " ' + " + share
-                   + " + '%, rgba(0,0,0,0) ' + " + share + " + '%)'}")
+        default = ("({color: '', fontWeight: '', background: 'linear-gradient(90deg, " + fill + " ' + " + share
+                   + " + '%, rgba(0,0,0,0) ' + " + share + " + '%)'})")
     else:
         default = _style_obj()
     expr = default
