@@ -117,6 +117,28 @@ def test_layout_with_overlapping_areas(layouts):
     assert any(e.startswith("layouts/zz.toml: page") and "not one rectangle" in e for e in errors), errors
 
 
+def test_grid_error_names_rows_columns_and_the_intruder():
+    with pytest.raises(ValueError) as exc:
+        Grid(areas=["x x kpi_a kpi_a", "x x kpi_a map"])
+    assert ("area 'kpi_a' is not one rectangle: rows 1–2, columns 3–4 hold it, but row 2 column 4 is 'map'"
+            in str(exc.value))
+    with pytest.raises(ValueError, match=r"row 1, columns 1–3 hold it, but row 1 column 2 is 'b'"):
+        Grid(areas=["a b a"])
+    with pytest.raises(ValueError, match=r"rows 1–3, column 1 hold it, but row 2 column 1 is empty"):
+        Grid(areas=["a b", ". b", "a b"])
+
+
+def test_grid_error_in_a_layout_has_no_pydantic_prefix(layouts):
+    (layouts / "zz.toml").write_text('title = { zh = "测试" }\npath = "/zz"\n[page]\n'
+                                     'areas = ["kpi_requests kpi_closure", "kpi_requests map_requests", '
+                                     '"map_requests map_requests"]\n', encoding="utf-8")
+    errors = [e for e in load_catalog(layouts).errors if e.file == "layouts/zz.toml"]
+    assert [(e.key, e.message) for e in errors] == [
+        ("page", "area 'map_requests' is not one rectangle: rows 2–3, columns 1–2 hold it, "
+                 "but row 2 column 1 is 'kpi_requests'")], [str(e) for e in errors]
+    assert not any("Value error" in str(e) for e in load_catalog(layouts).errors)
+
+
 def test_duplicate_page_path(layouts):
     (layouts / "zz.toml").write_text('title = { zh = "测试" }\npath = "/requests"\n[page]\nareas = ["kpi_requests"]\n',
                                      encoding="utf-8")
