@@ -145,6 +145,16 @@ def test_duplicate_page_path(layouts):
     assert any("zz.toml: path: '/requests' is already the path of" in e for e in _errors(layouts))
 
 
+@pytest.mark.parametrize("areas", ["kpi_requests", "kpi_nope"])
+def test_duplicate_page_path_blames_the_second_file_in_sorted_order(layouts, areas):
+    # aa.toml sorts before requests.toml: requests.toml is the second to claim /requests, also when
+    # aa.toml has a problem of its own.
+    (layouts / "aa.toml").write_text(f'title = {{ zh = "测试" }}\npath = "/requests"\n[page]\nareas = ["{areas}"]\n',
+                                     encoding="utf-8")
+    dup = [e for e in _errors(layouts) if ": path: " in e]
+    assert dup == ["layouts/requests.toml: path: '/requests' is already the path of layouts/aa.toml"], _errors(layouts)
+
+
 def test_check_runs_sql_on_the_live_snapshot(demo_store, layouts, use_store):
     use_store(demo_store)
     _, errors = check_all(demo_store, layouts)

@@ -167,11 +167,14 @@ def load_catalog(layouts: Path, rules: Rules | None = None) -> Catalog:
                     cat.errors.append(SpecError(rel, key, f"no panel named {name!r} (expected a file "
                                                           f"{layouts.name}/panels/{name}.toml)"))
                     broken = True
+        # Files are read in sorted order: the second to claim a path is the one blamed, even when
+        # the first has problems of its own (else fixing those would move the error to another file).
         if page.path in paths:
             cat.errors.append(SpecError(rel, "path", f"{page.path!r} is already the path of {paths[page.path]}"))
             broken = True
-        if not broken:
+        else:
             paths[page.path] = rel
+        if not broken:
             cat.pages.append(page)
             cat.page_files[page.id] = rel
     cat.pages.sort(key=lambda p: (p.order, p.id))
