@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -193,6 +194,55 @@ def test_cockpit_check_command_exit_codes(demo_store, layouts):
     assert bad.returncode == 1
     assert "layouts/panels/kpi_requests.toml: options.x: unknown key" in bad.stderr
     assert "layouts/panels/kpi_requests.toml: options.value: required key is missing" in bad.stderr
+
+
+def _check(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "COCKPIT_LAYOUTS"} | env
+    return subprocess.run([sys.executable, "-m", "cockpit.cli", "check", *args], capture_output=True, text=True,
+                          cwd=cwd, env=environ)
+
+
+def test_cockpit_check_names_the_layouts_folder_it_checked(demo_store, layouts):
+    store = ["--store", str(demo_store)]
+    # Inside the current directory: shown relative to it.
+    given = _check([*store, "--layouts", "layouts"], cwd=layouts.parent)
+    assert given.returncode == 0, given.stderr
+    assert given.stdout.startswith("checked layouts (from --layouts): "), given.stdout
+    by_env = _check(store, cwd=layouts.parent, COCKPIT_LAYOUTS=str(layouts))
+    assert by_env.stdout.startswith("checked layouts (from COCKPIT_LAYOUTS): "), by_env.stdout
+    # Outside it: the resolved path, said in full.
+    outside = _check([*store, "--layouts", str(layouts)], cwd=ROOT)
+    assert outside.stdout.startswith(f"checked {layouts.resolve().as_posix()} (from --layouts): "), outside.stdout
+    # Neither given: run from a copy, it says it checked the default folder, not the copy.
+    default = _check(store, cwd=layouts.parent)
+    assert default.stdout.startswith(f"checked {(ROOT / 'layouts').resolve().as_posix()} (the default; "
+                                     "pass --layouts or set COCKPIT_LAYOUTS"), default.stdout
+    assert _check(store, cwd=ROOT).stdout.startswith("checked layouts (the default; ")
+
+
+def test_readme_add_a_panel_says_how_to_choose_the_layouts_folder():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Add a panel", 1)[1].split("\n## ", 1)[0]
+    assert "--layouts" in section and "COCKPIT_LAYOUTS" in section
+
+
+def test_panel_without_english_title_is_a_warning_not_an_error(demo_store, layouts):
+    (layouts / "panels" / "zz_zh_only.toml").write_text(GOOD_PANEL.replace(', en = "Channels"', ''),
+                                                        encoding="utf-8")
+    catalog = load_catalog(layouts)
+    assert catalog.errors == []
+    assert [str(w) for w in catalog.warnings] == [
+        "layouts/panels/zz_zh_only.toml: title.en: no English title: the English view shows the Chinese one"]
+    out = _check(["--store", str(demo_store), "--layouts", str(layouts)], cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert ("warning: layouts/panels/zz_zh_only.toml: title.en: no English title" in out.stderr), out.stderr
+    assert "0 problem(s), 1 warning(s)" in out.stdout
+
+
+def test_every_shipped_panel_has_an_english_title():
+    catalog = load_catalog(ROOT / "layouts")
+    assert catalog.warnings == []
+    assert all(p.spec.title.en for p in catalog.panels.values())
 
 
 def test_app_refuses_to_start_on_broken_declarations(layouts):
