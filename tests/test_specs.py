@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -117,10 +118,42 @@ def test_layout_with_overlapping_areas(layouts):
     assert any(e.startswith("layouts/zz.toml: page") and "not one rectangle" in e for e in errors), errors
 
 
+def test_grid_error_names_rows_columns_and_the_intruder():
+    with pytest.raises(ValueError) as exc:
+        Grid(areas=["x x kpi_a kpi_a", "x x kpi_a map"])
+    assert ("area 'kpi_a' is not one rectangle: rows 1–2, columns 3–4 hold it, but row 2 column 4 is 'map'"
+            in str(exc.value))
+    with pytest.raises(ValueError, match=r"row 1, columns 1–3 hold it, but row 1 column 2 is 'b'"):
+        Grid(areas=["a b a"])
+    with pytest.raises(ValueError, match=r"rows 1–3, column 1 hold it, but row 2 column 1 is empty"):
+        Grid(areas=["a b", ". b", "a b"])
+
+
+def test_grid_error_in_a_layout_has_no_pydantic_prefix(layouts):
+    (layouts / "zz.toml").write_text('title = { zh = "测试" }\npath = "/zz"\n[page]\n'
+                                     'areas = ["kpi_requests kpi_closure", "kpi_requests map_requests", '
+                                     '"map_requests map_requests"]\n', encoding="utf-8")
+    errors = [e for e in load_catalog(layouts).errors if e.file == "layouts/zz.toml"]
+    assert [(e.key, e.message) for e in errors] == [
+        ("page", "area 'map_requests' is not one rectangle: rows 2–3, columns 1–2 hold it, "
+                 "but row 2 column 1 is 'kpi_requests'")], [str(e) for e in errors]
+    assert not any("Value error" in str(e) for e in load_catalog(layouts).errors)
+
+
 def test_duplicate_page_path(layouts):
     (layouts / "zz.toml").write_text('title = { zh = "测试" }\npath = "/requests"\n[page]\nareas = ["kpi_requests"]\n',
                                      encoding="utf-8")
     assert any("zz.toml: path: '/requests' is already the path of" in e for e in _errors(layouts))
+
+
+@pytest.mark.parametrize("areas", ["kpi_requests", "kpi_nope"])
+def test_duplicate_page_path_blames_the_second_file_in_sorted_order(layouts, areas):
+    # aa.toml sorts before requests.toml: requests.toml is the second to claim /requests, also when
+    # aa.toml has a problem of its own.
+    (layouts / "aa.toml").write_text(f'title = {{ zh = "测试" }}\npath = "/requests"\n[page]\nareas = ["{areas}"]\n',
+                                     encoding="utf-8")
+    dup = [e for e in _errors(layouts) if ": path: " in e]
+    assert dup == ["layouts/requests.toml: path: '/requests' is already the path of layouts/aa.toml"], _errors(layouts)
 
 
 def test_check_runs_sql_on_the_live_snapshot(demo_store, layouts, use_store):
@@ -161,6 +194,55 @@ def test_cockpit_check_command_exit_codes(demo_store, layouts):
     assert bad.returncode == 1
     assert "layouts/panels/kpi_requests.toml: options.x: unknown key" in bad.stderr
     assert "layouts/panels/kpi_requests.toml: options.value: required key is missing" in bad.stderr
+
+
+def _check(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "COCKPIT_LAYOUTS"} | env
+    return subprocess.run([sys.executable, "-m", "cockpit.cli", "check", *args], capture_output=True, text=True,
+                          cwd=cwd, env=environ)
+
+
+def test_cockpit_check_names_the_layouts_folder_it_checked(demo_store, layouts):
+    store = ["--store", str(demo_store)]
+    # Inside the current directory: shown relative to it.
+    given = _check([*store, "--layouts", "layouts"], cwd=layouts.parent)
+    assert given.returncode == 0, given.stderr
+    assert given.stdout.startswith("checked layouts (from --layouts): "), given.stdout
+    by_env = _check(store, cwd=layouts.parent, COCKPIT_LAYOUTS=str(layouts))
+    assert by_env.stdout.startswith("checked layouts (from COCKPIT_LAYOUTS): "), by_env.stdout
+    # Outside it: the resolved path, said in full.
+    outside = _check([*store, "--layouts", str(layouts)], cwd=ROOT)
+    assert outside.stdout.startswith(f"checked {layouts.resolve().as_posix()} (from --layouts): "), outside.stdout
+    # Neither given: run from a copy, it says it checked the default folder, not the copy.
+    default = _check(store, cwd=layouts.parent)
+    assert default.stdout.startswith(f"checked {(ROOT / 'layouts').resolve().as_posix()} (the default; "
+                                     "pass --layouts or set COCKPIT_LAYOUTS"), default.stdout
+    assert _check(store, cwd=ROOT).stdout.startswith("checked layouts (the default; ")
+
+
+def test_readme_add_a_panel_says_how_to_choose_the_layouts_folder():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Add a panel", 1)[1].split("\n## ", 1)[0]
+    assert "--layouts" in section and "COCKPIT_LAYOUTS" in section
+
+
+def test_panel_without_english_title_is_a_warning_not_an_error(demo_store, layouts):
+    (layouts / "panels" / "zz_zh_only.toml").write_text(GOOD_PANEL.replace(', en = "Channels"', ''),
+                                                        encoding="utf-8")
+    catalog = load_catalog(layouts)
+    assert catalog.errors == []
+    assert [str(w) for w in catalog.warnings] == [
+        "layouts/panels/zz_zh_only.toml: title.en: no English title: the English view shows the Chinese one"]
+    out = _check(["--store", str(demo_store), "--layouts", str(layouts)], cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert ("warning: layouts/panels/zz_zh_only.toml: title.en: no English title" in out.stderr), out.stderr
+    assert "0 problem(s), 1 warning(s)" in out.stdout
+
+
+def test_every_shipped_panel_has_an_english_title():
+    catalog = load_catalog(ROOT / "layouts")
+    assert catalog.warnings == []
+    assert all(p.spec.title.en for p in catalog.panels.values())
 
 
 def test_app_refuses_to_start_on_broken_declarations(layouts):

@@ -3,13 +3,14 @@ on the live snapshot (`cockpit.sqlguard`), then run (LIMIT 0) there."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from cockpit.db import Database
 from cockpit.filters import FilterState, resolve
 from cockpit.query import QueryError, refusals, run_sql
-from cockpit.settings import get_settings
+from cockpit.settings import Settings, get_settings
 from cockpit.specs.loader import Catalog, SpecError, load_catalog, sql_rules_for
 from cockpit.visuals.registry import get_visual, load_errors, visuals
 
@@ -62,17 +63,37 @@ def check_all(store: Path, layouts: Path) -> tuple[Catalog, list[SpecError]]:
     return catalog, errors
 
 
+def layouts_shown(layouts: Path) -> str:
+    """Which layouts folder is checked and why: relative to the current directory when inside it."""
+    resolved = layouts.resolve()
+    try:
+        shown = resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        shown = resolved.as_posix()
+    env = os.environ.get("COCKPIT_LAYOUTS")
+    if env and Path(env).resolve() == resolved:
+        how = "from COCKPIT_LAYOUTS"
+    elif not env and resolved == Path(Settings.model_fields["layouts"].default).resolve():
+        how = "the default; pass --layouts or set COCKPIT_LAYOUTS to check another folder"
+    else:
+        how = "from --layouts"
+    return f"{shown} ({how})"
+
+
 def cli_check(store: Path, layouts: Path) -> int:
-    """Print one line per problem (file: key: what was expected); exit 1 when there is any."""
+    """Print one line per problem (file: key: what was expected) and per warning; exit 1 when there
+    is any problem (warnings alone exit 0). The summary line names the layouts folder checked."""
     catalog, errors = check_all(store, layouts)
     for err in errors:
         print(err, file=sys.stderr)
+    for warn in catalog.warnings:
+        print(f"warning: {warn}", file=sys.stderr)
     visuals()  # the registry is loaded: its load errors are known
     for name, reason in sorted(load_errors.items()):
         # An installed plug-in that does not load: panels of its kind are errors above.
         print(f"warning: plug-in kind {name!r} did not load: {reason}", file=sys.stderr)
     live = Database(store).live_id()
     sql_note = f"SQL checked on snapshot {live}" if live else "SQL not run: no live snapshot in the store"
-    print(f"{len(catalog.panels)} panels, {len(catalog.pages)} pages, {len(catalog.walls)} walls, "
-          f"{len(errors)} problem(s); {sql_note}")
+    print(f"checked {layouts_shown(layouts)}: {len(catalog.panels)} panels, {len(catalog.pages)} pages, "
+          f"{len(catalog.walls)} walls, {len(errors)} problem(s), {len(catalog.warnings)} warning(s); {sql_note}")
     return 1 if errors else 0

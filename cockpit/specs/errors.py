@@ -28,6 +28,8 @@ def pydantic_errors(file: str, exc: ValidationError, prefix: str = "") -> list[S
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(file)"
         msg = err["msg"]
+        # A validator's ValueError reads "Value error, <what we wrote>": the prefix says nothing to analysts.
+        msg = msg.removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see the kind's options in docs/panels.md)"
         elif err["type"] == "missing":

@@ -51,6 +51,8 @@ class Catalog:
     page_files: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, Text] = field(default_factory=dict)
     walls: dict[str, WallSpec] = field(default_factory=dict)
+    #: What `cockpit check` reports without failing (e.g. a panel with no English title).
+    warnings: list[SpecError] = field(default_factory=list)
 
     def page(self, page_id: str) -> PageSpec | None:
         return next((p for p in self.pages if p.id == page_id), None)
@@ -141,6 +143,9 @@ def load_catalog(layouts: Path, rules: Rules | None = None) -> Catalog:
         panel = load_panel(path, layouts, cat.errors, rules)
         if panel is not None:
             cat.panels[panel.spec.id] = panel
+            if not (panel.spec.title.en or "").strip():
+                cat.warnings.append(SpecError(panel.file, "title.en", "no English title: the English view "
+                                                                      "shows the Chinese one"))
     labels_file = layouts / LABELS_FILE
     if labels_file.is_file():
         data = _read_toml(labels_file, f"{layouts.name}/{LABELS_FILE}", cat.errors)
@@ -167,11 +172,14 @@ def load_catalog(layouts: Path, rules: Rules | None = None) -> Catalog:
                     cat.errors.append(SpecError(rel, key, f"no panel named {name!r} (expected a file "
                                                           f"{layouts.name}/panels/{name}.toml)"))
                     broken = True
+        # Files are read in sorted order: the second to claim a path is the one blamed, even when
+        # the first has problems of its own (else fixing those would move the error to another file).
         if page.path in paths:
             cat.errors.append(SpecError(rel, "path", f"{page.path!r} is already the path of {paths[page.path]}"))
             broken = True
-        if not broken:
+        else:
             paths[page.path] = rel
+        if not broken:
             cat.pages.append(page)
             cat.page_files[page.id] = rel
     cat.pages.sort(key=lambda p: (p.order, p.id))

@@ -90,6 +90,11 @@ class Grid(BaseModel):
         return seen
 
 
+def _span(what: str, first: int, last: int) -> str:
+    """'row 2' or 'rows 1–2' (1-based, as an analyst counts the strings of `areas`)."""
+    return f"{what} {first + 1}" if first == last else f"{what}s {first + 1}–{last + 1}"
+
+
 def grid_problems(grid: Grid) -> list[str]:
     """Why a grid is not a set of non-overlapping rectangles (empty when it is)."""
     cells = grid.cells()
@@ -102,9 +107,14 @@ def grid_problems(grid: Grid) -> list[str]:
         spots = [(i, j) for i, r in enumerate(cells) for j, n in enumerate(r) if n == name]
         rows = [i for i, _ in spots]
         cols = [j for _, j in spots]
-        box = (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1)
-        if box != len(spots):
-            problems.append(f"area {name!r} is not one rectangle (it overlaps or is split)")
+        top, bottom, left, right = min(rows), max(rows), min(cols), max(cols)
+        intruder = next(((i, j) for i in range(top, bottom + 1) for j in range(left, right + 1)
+                         if cells[i][j] != name), None)
+        if intruder is not None:
+            i, j = intruder
+            other = "empty ('.')" if cells[i][j] == "." else repr(cells[i][j])
+            problems.append(f"area {name!r} is not one rectangle: {_span('row', top, bottom)}, "
+                            f"{_span('column', left, right)} hold it, but row {i + 1} column {j + 1} is {other}")
     if grid.rows is not None and len(grid.rows) != len(cells):
         problems.append(f"rows has {len(grid.rows)} sizes for {len(cells)} rows of areas")
     if grid.columns is not None and len(grid.columns) != len(cells[0]):

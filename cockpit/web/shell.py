@@ -60,7 +60,9 @@ def panel_card(panel: Panel, lang: str, kind_output: str, show_sql: bool = True)
         body = dcc.Graph(
             id={"type": "graph", "panel": pid}, className="panel-graph", responsive=True,
             # No control may send data off-site: plotly.js 4 offers "Share chart" (an upload to
-            # Plotly Cloud) by default; PNG export stays, made in the browser.
+            # Plotly Cloud) by default; PNG export stays, made in the browser. assets/10_png_export.js
+            # makes the camera button's PNG carry a title line (panel title · region · period · as-of)
+            # and names the file <panel id>_<region>_<period>; `filename` here is plotly's fallback.
             config={"displaylogo": False, "displayModeBar": "hover", "scrollZoom": False,
                     "showSendToCloud": False, "showEditInChartStudio": False, "showLink": False,
                     "plotlyServerURL": "",
