@@ -156,7 +156,7 @@ class Views:
         missing = self.missing_snapshot(asked)
         return shell.Controls(
             query=res.state.with_(snap=missing).to_query() if missing else res.state.to_query(),
-            nav_query=res.state.with_(filters={}).to_query(),
+            nav_query=res.state.with_(filters={}, w=()).to_query(),
             pinned=res.ctx.snapshot,
             period_options=shell.period_options(res), period=res.ctx.period_start.strftime("%Y-%m"),
             cmp=res.state.cmp,
