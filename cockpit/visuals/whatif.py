@@ -218,7 +218,7 @@ def _published(host: Host, panel_id: str | None, res: Resolved) -> dict[str, flo
 
 def scenario(host: Host, inp: Scenario) -> ScenarioOut:
     """The sliders' weights into the URL (only those that differ from the published ones, of
-    indicators the panel has; the URL's weights of other indicators stay) and the panel's total."""
+    indicators the panel has: a URL's weight of any other indicator goes) and the panel's total."""
     try:
         res = host.resolve(inp.search, inp.pathname, inp.pins)
         published = _published(host, safe_id((inp.ids or [{}])[0], "panel"), res)
@@ -228,9 +228,8 @@ def scenario(host: Host, inp: Scenario) -> ScenarioOut:
         sent = client_weights(inp.ids, inp.values)
         weights = {code: round(min(sent.get(code, w), top), _digits(step)) for code, w in published.items()}
         state = parse_query(inp.search)
-        kept = {c: v for c, v in state.w if c not in published}
-        kept.update({c: v for c, v in weights.items() if abs(v - published[c]) > 1e-9})
-        query = state.with_(w=tuple(sorted(kept.items()))).to_query()
+        changed = {c: v for c, v in weights.items() if abs(v - published[c]) > 1e-9}
+        query = state.with_(w=tuple(sorted(changed.items()))).to_query()
         total = total_text(weights.values(), published.values(), res.ctx.lang)
         return ScenarioOut(no_update if query == (inp.search or "") else query, total)
     except Exception:  # noqa: BLE001 - the table shows the panel's error; the URL stays as it is
