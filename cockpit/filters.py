@@ -9,10 +9,11 @@ that matches nothing, so junk values cannot fill the cache with entries of their
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from cockpit.db import Database
 from cockpit.duck import ident
@@ -27,6 +28,11 @@ _CODE = re.compile(r"^[0-9]{6}([0-9]{3})?$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _SNAP = re.compile(r"^[0-9]{5}_[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_FILTER_LEN = 64
+#: What-if weights a URL may carry (`w=ind1:0.2,ind2:0.1`): at most this many, each within [0, MAX_WHATIF_WEIGHT].
+#: Which indicators exist is the what-if panel's to check (against the snapshot's indicators).
+MAX_WHATIF_WEIGHT = 5.0
+MAX_WHATIF_ENTRIES = 50
+_INDICATOR = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 NO_COMPARISON = date(1900, 1, 1)
 #: What a cross-filter value the snapshot does not have becomes: a value no data has, so it matches
 #: nothing, as the value itself would; every unknown value shares its one cache key. (Readable: the
@@ -45,14 +51,19 @@ class FilterState:
     lang: str = "zh"
     street: str | None = None
     filters: dict[str, str] = field(default_factory=dict)
+    w: tuple[tuple[str, float], ...] = ()  # what-if weights by indicator, sorted (empty: the published ones)
 
     def to_query(self) -> str:
         """The URL query string ('' or '?a=b&...'), keys in a stable order."""
         pairs = [(k, v) for k, v in (("region", self.region), ("period", self.period), ("cmp", self.cmp),
                                      ("snap", self.snap), ("lang", self.lang), ("street", self.street))
                  if v is not None and not (k == "cmp" and v == "prev") and not (k == "lang" and v == "zh")]
-        pairs += [(f"f_{k}", v) for k, v in sorted(self.filters.items())]
-        return "?" + urlencode(pairs) if pairs else ""
+        parts = [urlencode(pairs)] if pairs else []
+        if self.w:
+            parts.append("w=" + quote(weights_text(self.w), safe=":,"))  # readable: w=ind1:0.2,ind2:0.1
+        if self.filters:
+            parts.append(urlencode([(f"f_{k}", v) for k, v in sorted(self.filters.items())]))
+        return "?" + "&".join(parts) if parts else ""
 
     def with_(self, **changes) -> "FilterState":
         return replace(self, **changes)
@@ -72,7 +83,32 @@ def parse_query(search: str | None) -> FilterState:
     lang = one.get("lang") if one.get("lang") in LANGS else "zh"
     snap = one.get("snap") if _SNAP.match(one.get("snap", "")) else None
     filters = {name: one[f"f_{name}"] for name in CROSS_FILTER_FIELDS if valid_filter_value(one.get(f"f_{name}"))}
-    return FilterState(region=region, period=period, cmp=cmp, snap=snap, lang=lang, street=street, filters=filters)
+    return FilterState(region=region, period=period, cmp=cmp, snap=snap, lang=lang, street=street, filters=filters,
+                       w=parse_weights(one.get("w")))
+
+
+def parse_weights(text: object) -> tuple[tuple[str, float], ...]:
+    """What-if weights from `ind1:0.2,ind2:0.1`, leniently: a malformed or out-of-range entry is
+    dropped, the last of a repeated indicator counts, at most MAX_WHATIF_ENTRIES are kept."""
+    if not isinstance(text, str):
+        return ()
+    weights: dict[str, float] = {}
+    for item in text.split(",")[:MAX_WHATIF_ENTRIES * 2]:
+        code, sep, value = item.strip().partition(":")
+        if not sep or not _INDICATOR.match(code):
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if math.isfinite(number) and 0 <= number <= MAX_WHATIF_WEIGHT:
+            weights[code] = round(number, 4)
+    return tuple(sorted(weights.items())[:MAX_WHATIF_ENTRIES])
+
+
+def weights_text(weights) -> str:
+    """What-if weights as the URL carries them: `ind1:0.2,ind2:0.1`."""
+    return ",".join(f"{code}:{value:g}" for code, value in weights)
 
 
 def valid_filter_value(value: object) -> bool:

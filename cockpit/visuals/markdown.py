@@ -44,6 +44,9 @@ class MarkdownOptions(Options):
     text: Text = Field(description="Markdown template per language; {column} is replaced by that column's "
                                    "value in the first row. Headings: ### and ####")
     formats: dict[str, Format] = Field(default_factory=dict, description="number format per placeholder column")
+    empty: Text | None = Field(default=None, description="text shown instead when there is nothing to fill in: the "
+                                                         "query returns no row, or every placeholder column is "
+                                                         "null in its first row (e.g. no data for the period)")
 
 
 def _columns(o: MarkdownOptions) -> set[str]:
@@ -94,10 +97,22 @@ def to_html(source: str) -> str:
     return "<div>\n" + re.sub(r"\n\s*\n", "\n", clean).strip() + "\n</div>"
 
 
-def render(df: pd.DataFrame, o: MarkdownOptions, ctx: RenderContext) -> dcc.Markdown:
+def _is_null(v) -> bool:
+    return v is None or (not isinstance(v, (str, list, dict)) and bool(pd.isna(v)))
+
+
+def source_text(df: pd.DataFrame, o: MarkdownOptions, lang: str) -> str:
+    """The Markdown to show: the template filled from the first row, or the `empty` text when
+    there is nothing to fill in (no row, or every placeholder column null)."""
     require_columns(df, _columns(o), "markdown")
     row = None if df.empty else df.iloc[0].to_dict()
-    source = fill(o.text.get(ctx.lang), row, o.formats)
+    if o.empty is not None and (row is None or all(_is_null(row.get(c)) for c in _columns(o))):
+        return o.empty.get(lang)  # the analyst's own text, like the template
+    return fill(o.text.get(lang), row, o.formats)
+
+
+def render(df: pd.DataFrame, o: MarkdownOptions, ctx: RenderContext) -> dcc.Markdown:
+    source = source_text(df, o, ctx.lang)
     # safe only because to_html sanitised it: nh3 leaves no script, handler or non-http(s) link
     return dcc.Markdown(to_html(source), dangerously_allow_html=True,
                         className="cockpit-markdown" + (" cockpit-markdown--wall" if ctx.wall else ""))
@@ -105,10 +120,8 @@ def render(df: pd.DataFrame, o: MarkdownOptions, ctx: RenderContext) -> dcc.Mark
 
 def wall(df: pd.DataFrame, o: MarkdownOptions, ctx: RenderContext) -> TrustedHTML:
     """The same sanitised text for a wall (which has no Markdown renderer of its own)."""
-    require_columns(df, _columns(o), "markdown")
-    row = None if df.empty else df.iloc[0].to_dict()
     return TrustedHTML('<div class="cockpit-markdown cockpit-markdown--wall">'
-                       + to_html(fill(o.text.get(ctx.lang), row, o.formats)) + "</div>")
+                       + to_html(source_text(df, o, ctx.lang)) + "</div>")
 
 
 VISUAL = Visual(name="markdown", options=MarkdownOptions, render=render, columns=_columns, output="component",

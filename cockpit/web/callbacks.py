@@ -49,7 +49,7 @@ def render_page(views: Views, inp: PageIn):
     demo = views.is_demo(res.ctx.snapshot)
     # The controls are built filled in: a page re-rendered by a language switch must not
     # wait for another callback to set them.
-    ctl = views.controls(res, page)
+    ctl = views.controls(res, page, parse_query(inp.search))
     if page is None:
         return shell.not_found(catalog, lang, demo, t("not_found", lang), ctl)
     outputs = {pid: get_visual(catalog.panels[pid].spec.kind).output for pid in page.page.names()}
@@ -118,7 +118,7 @@ def sync_state(views: Views, inp: SyncIn, trigger: Any = None, value: Any = None
     except LookupError:
         return SyncOut.unchanged(bars, navs, picks)
     views.audit_view(res, inp.pathname)  # a drill-down or a period change is a view of its region too
-    c = views.controls(res, page)
+    c = views.controls(res, page, new)
     each = lambda value: [value] * bars  # noqa: E731 - one value per (0 or 1) rendered bar
     paths = {p.id: p.path for p in views.holder.get().pages}
     return SyncOut(

@@ -34,6 +34,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "f_stage": ("阶段", "Stage"),
     "f_list": ("清单", "List"),
     "f_status": ("状态", "Status"),
+    "snap_missing": ("快照 {snap} 不存在，显示的是最新数据", "Snapshot {snap} does not exist; showing the live data"),
     "map_hint": ("点击地图下钻", "Click the map to drill down"),
     "auth_off_badge": ("本地演示 · 未启用登录", "Local demo · logins off"),
     "auth_off_note": ("COCKPIT_AUTH=off：任何能访问本机的人都能看到全部数据，仅限本地演示",

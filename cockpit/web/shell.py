@@ -167,8 +167,10 @@ def not_found(catalog: Catalog, lang: str, demo: bool, message: str, ctl: Contro
     ])
 
 
-def breadcrumb(res: Resolved, lang: str) -> list:
-    """Buttons from the jurisdiction down to the selected region."""
+def breadcrumb(res: Resolved, lang: str, drill_hint: bool = True, missing_snap: str | None = None) -> list:
+    """Buttons from the jurisdiction down to the selected region; the drill-down hint when the
+    page has a panel that drills down on a click, and a notice when the URL named a snapshot
+    that is not published (the page then shows the live data)."""
     chain = res.regions.ancestors(res.ctx.region)
     chain = chain[chain.index(res.root):]
     items = []
@@ -179,7 +181,11 @@ def breadcrumb(res: Resolved, lang: str) -> list:
         last = i == len(chain) - 1
         items.append(html.Button(region.label(lang), id={"type": "crumb", "code": code}, n_clicks=0,
                                  className="crumb current" if last else "crumb", disabled=last))
-    items.append(html.Span(t("map_hint", lang), className="crumb-hint"))
+    if drill_hint:
+        items.append(html.Span(t("map_hint", lang), className="crumb-hint"))
+    if missing_snap:
+        items.append(html.Span(t("snap_missing", lang).format(snap=missing_snap), className="snap-missing",
+                               role="status"))
     return items
 
 

@@ -16,7 +16,7 @@ from flask import has_request_context, request
 
 from cockpit.access import users
 from cockpit.db import Database
-from cockpit.filters import Resolved, parse_query, resolve
+from cockpit.filters import FilterState, Resolved, parse_query, resolve
 from cockpit.query import QueryContext, QueryError, results
 from cockpit.settings import Settings
 from cockpit.specs.loader import Panel
@@ -71,7 +71,8 @@ class Views:
         page = self.page_for(pathname) if pathname is not None else None
         state = parse_query(search)
         pinned = pins[0] if isinstance(pins, list) and pins and isinstance(pins[0], str) else None
-        if state.snap is None and pinned is not None:
+        if pinned is not None and (state.snap is None or state.snap not in self.db.snapshot_ids()):
+            # The page's snapshot (a URL naming an unpublished one shows, and keeps, the pinned data).
             state = state.with_(snap=pinned)  # resolve() checks it is a published snapshot
         return resolve(state, self.db, self.jurisdiction(),
                        street_page=bool(page and page.template == "street"))
@@ -132,19 +133,36 @@ class Views:
             self.db.memo[key] = flag
         return self.db.memo[key]
 
-    def controls(self, res: Resolved, page) -> shell.Controls:
-        """What the bar's controls show for a resolved state."""
+    def missing_snapshot(self, asked: FilterState | None) -> str | None:
+        """The snapshot a URL named (well-formed: parse_query checked it) that is not published."""
+        snap = asked.snap if asked is not None else None
+        return snap if snap is not None and snap not in self.db.snapshot_ids() else None
+
+    def drills_down(self, page) -> bool:
+        """Whether the page's grid has a panel whose kind reacts to a click itself (its `click` hook)."""
+        if page is None:
+            return False
+        panels = self.holder.get().panels
+        return any(pid in panels and get_visual(panels[pid].spec.kind).click is not None
+                   for pid in page.page.names())
+
+    def controls(self, res: Resolved, page, asked: FilterState | None = None) -> shell.Controls:
+        """What the bar's controls show for a resolved state (`asked`: the state the URL asked for,
+        before resolving: a snapshot it names that is not published is said on screen and kept in
+        the URL, so the notice stays while the page shows the live data)."""
         lang = res.ctx.lang
         live = self.db.live_id()
         viewer = self.viewer()
+        missing = self.missing_snapshot(asked)
         return shell.Controls(
-            query=res.state.to_query(), nav_query=res.state.with_(filters={}).to_query(),
+            query=res.state.with_(snap=missing).to_query() if missing else res.state.to_query(),
+            nav_query=res.state.with_(filters={}, w=()).to_query(),
             pinned=res.ctx.snapshot,
             period_options=shell.period_options(res), period=res.ctx.period_start.strftime("%Y-%m"),
             cmp=res.state.cmp,
             snap_options=[{"label": f"{s}{' (' + t('live', lang) + ')' if s == live else ''}", "value": s}
                           for s in reversed(self.db.snapshot_ids())],
-            snap=res.ctx.snapshot, breadcrumb=shell.breadcrumb(res, lang), chips=shell.chips(res.state, lang),
+            snap=res.ctx.snapshot, breadcrumb=shell.breadcrumb(res, lang, self.drills_down(page), missing), chips=shell.chips(res.state, lang),
             streets=shell.street_options(res, lang) if page is not None and page.template == "street" else [],
             street=res.ctx.street, user=viewer.name if viewer and viewer.authenticated else None,
             auth_off=self.settings.auth == "off", show_sql=bool(viewer and viewer.sees_sql))
