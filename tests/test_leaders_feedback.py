@@ -4,30 +4,18 @@ drill-down hint only where a panel drills down, empty text panels say no data ex
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
-from cockpit.db import Database
-from cockpit.settings import get_settings
 from cockpit.visuals.base import RenderContext
 from cockpit.visuals.markdown import MarkdownOptions, render as render_markdown
+from callback_support import sync_in as _sync_in, views  # noqa: F401 - views is a fixture
 from cockpit.web import callbacks as cb
-from cockpit.web.catalog import CatalogHolder
-from cockpit.web.views import Views
 
-BAR = [{"type": "breadcrumb", "i": 0}]
 MISSING = "00099_2020-01-01"
 
 
-@pytest.fixture()
-def views(demo_store, use_store):
-    use_store(demo_store, COCKPIT_CACHE_TYPE="NullCache")
-    return Views(CatalogHolder(get_settings().layouts), Database(demo_store), get_settings())
-
-
 def sync_in(**kw) -> cb.SyncIn:
-    base = dict(search="", periods=["2026-11"], cmps=["prev"], snaps=[None], lang_clicks=[0], crumb_clicks=[],
-                graph_clicks=[None], chip_clicks=[], picks=[], nav_ids=[], pick_ids=[], bar_ids=BAR, pathname="/")
-    return cb.SyncIn(**{**base, **kw})
+    """The page's state-sync inputs, without navigation links."""
+    return _sync_in(**{"nav_ids": [], **kw})
 
 
 def texts(node) -> str:
