@@ -12,24 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import Server
-from cockpit.db import Database
-from cockpit.filters import FilterState, resolve
+from query_support import ctx_for, db  # noqa: F401 - db is a fixture
 from cockpit.query import QueryError, ResultCache, run_sql
 from cockpit.web import wire
 
 # Never finishes in time: the demo's requests crossed with themselves three times (scoped, so
 # the guard lets it through; a panel can be slow without reading anything it may not).
 RUNAWAY_SQL = "select count(*) as n from requests_scoped a, requests_scoped b, requests_scoped c"
-
-
-@pytest.fixture()
-def db(demo_store, use_store):
-    use_store(demo_store)
-    return Database(demo_store)
-
-
-def ctx_for(db, **state):
-    return resolve(FilterState(**state), db, None).ctx
 
 
 def file_cache(tmp_path) -> ResultCache:

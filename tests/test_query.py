@@ -7,21 +7,11 @@ from datetime import date
 
 import pytest
 
-from cockpit.db import Database
+from query_support import ctx_for, db  # noqa: F401 - db is a fixture
 from cockpit.filters import FilterState, parse_query, resolve
 from cockpit.query import QueryError, referenced_params, run_sql
 
 COUNT = "select count(*) as n, count(distinct street_code) as streets from requests_scoped"
-
-
-@pytest.fixture()
-def db(demo_store, use_store):
-    use_store(demo_store)
-    return Database(demo_store)
-
-
-def ctx_for(db, **state):
-    return resolve(FilterState(**state), db, None).ctx
 
 
 def test_scoped_relations_follow_the_region(db):
