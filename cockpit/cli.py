@@ -1,4 +1,4 @@
-"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, scores, tokens, users, serve."""
+"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, scores, quality, tokens, users, serve."""
 
 from __future__ import annotations
 
@@ -51,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, help="YYYY-MM")
     p.add_argument("--region", default=None, help="limit to the streets under this region code")
     p.add_argument("--format", choices=["csv", "table"], default="table")
+    _store_arg(p)
+
+    p = sub.add_parser("quality", help="data-quality flags of the live snapshot: flag, table, count, example ids")
+    p.add_argument("--region", default=None, help="limit to the rows under this region code")
+    p.add_argument("--format", choices=["csv", "json", "table"], default="table")
     _store_arg(p)
 
     p = sub.add_parser("tokens", help="display tokens: read-only keys that open one wall for one region")
@@ -111,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "scores":
         from cockpit.analytics.scores import cli_scores
         return cli_scores(_store(args), period=args.period, region=args.region, fmt=args.format)
+    if args.command == "quality":
+        from cockpit.analytics.quality import cli_quality
+        return cli_quality(_store(args), region=args.region, fmt=args.format)
     if args.command == "tokens":
         from cockpit.access.cli import cli_tokens
         s = get_settings()
