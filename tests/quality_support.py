@@ -89,7 +89,7 @@ def planted_items() -> pa.Table:
     t = drops.ledger_items()
     extra = pa.table({
         "item_id": ["I5"], "app_id": ["A1"], "list": ["改革"], "title": ["无人认领"], "status": ["planned"],
-        "owner_dept": pa.array([None], pa.string()), "due_on": pa.array([None], pa.date32()),
+        "owner_dept": pa.array([None], pa.string()), "due_on": pa.array([date(2026, 10, 1)], pa.date32()),
         "done_on": pa.array([None], pa.date32()),
     })
     return pa.concat_tables([t, extra.cast(t.schema)])

@@ -200,3 +200,15 @@ def cli_quality(store: Path, region: str | None = None, fmt: str = "table") -> i
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+#: Which drop table's flags bear on a relation panel SQL reads (tables, rollups, named relations).
+SOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "requests": ("requests",), "requests_daily": ("requests",), "flow_sankey": ("requests",),
+    "early_warnings": ("requests",), "monthly_growth": ("requests",), "snapshot_months": ("requests",),
+    "street_metrics": ("street_metrics",), "street_scores": ("street_metrics",),
+    "street_score_ranking": ("street_metrics",), "indicator_scores": ("street_metrics",),
+    "ledger_items": ("ledger_items",), "reform_apps": ("reform_apps", "ledger_items"),
+    "app_visibility": ("reform_apps",), "app_collaboration": ("reform_apps",),
+    "department_collaboration": ("reform_apps",), "apps_serving_street": ("reform_apps",),
+}
