@@ -266,7 +266,7 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         f'<div class="chips">{"".join(chips)}</div>'
         f'<form class="search" method="get">{hidden}<input type="search" name="q" value="{esc(cq.q or "")}" '
         f'maxlength="80" aria-label="{esc(s["search"])}"><button type="submit">{esc(s["search"])}</button>'
-        f'<a class="button" id="export" href="{csv_href}">{esc(s["export"])}</a></form>'
+        f'<a class="button" id="export" download href="{csv_href}">{esc(s["export"])}</a></form>'
         f'<div class="table-wrap"><table id="cases"><thead><tr>{head}</tr></thead><tbody>{"".join(body_rows)}</tbody></table></div>'
         f'<nav class="pager">{"".join(pager)}</nav>'
         + lineage_html(views, res, panel, lang, rows_behind=total, case_sql=cq.statement, extra=cq.extra)

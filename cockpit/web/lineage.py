@@ -113,8 +113,8 @@ def _flags_table(rows, lang: str, s: dict) -> str:
         f' <span class="muted">{esc(f)}</span></td><td>{esc(table)}</td><td class="num">{n:,}</td>'
         f'<td>{esc(" ".join(map(str, ex)))}</td></tr>'
         for f, table, n, ex in rows if f in FLAGS_BY_NAME)
-    return (f'<table class="flags"><thead><tr><th>{esc(s["flag"])}</th><th>{esc(s["table"])}</th>'
-            f'<th>{esc(s["count"])}</th><th>{esc(s["examples"])}</th></tr></thead><tbody>{body}</tbody></table>')
+    return (f'<div class="table-wrap"><table class="flags"><thead><tr><th>{esc(s["flag"])}</th><th>{esc(s["table"])}</th>'
+            f'<th>{esc(s["count"])}</th><th>{esc(s["examples"])}</th></tr></thead><tbody>{body}</tbody></table></div>')
 
 
 def _bound(sql: str, ctx, extra: dict | None) -> str:

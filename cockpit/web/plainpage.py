@@ -46,6 +46,7 @@ section.card h2{font-size:16px;margin:0 0 8px}
 pre{white-space:pre-wrap;background:#f0f2f5;padding:8px;font-size:12px;overflow-x:auto}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}
 dt{color:#4a5a6a}
+dd{margin:0;min-width:0;overflow-wrap:anywhere}
 .muted{color:#7a8794}
 @media (max-width:600px){main{padding:10px}header.topbar{padding:10px}th,td{padding:5px 6px}
  form.search input[type=search]{min-width:0;flex:1}}

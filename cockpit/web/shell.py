@@ -51,6 +51,12 @@ def panel_card(panel: Panel, lang: str, kind_output: str, show_sql: bool = True)
                     html.Div(id={"type": "sqlmeta", "panel": pid, "out": kind_output}, className="panel-sql-meta"),
                 ]),
             ]),
+            # Lineage (and the cases behind the figure) one click away; assets/40_trace.js adds the
+            # page's state and the last clicked point to these links when they are followed.
+            html.A(t("lineage", lang), href=f"/lineage/{pid}", className="panel-lineage trace-link",
+                   title=t("lineage_tip", lang), **{"data-panel": pid}),
+            *([html.A(t("cases", lang), href=f"/cases/{pid}", className="panel-cases trace-link",
+                      title=t("cases_tip", lang), **{"data-panel": pid})] if spec.cases is not None else []),
             html.Button(t("csv", lang), id={"type": "csv", "panel": pid}, className="panel-csv", n_clicks=0),
             dcc.Download(id={"type": "download", "panel": pid}),
         ]),
