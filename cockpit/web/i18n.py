@@ -22,7 +22,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lineage": ("溯源", "Lineage"),
     "lineage_tip": ("数据来源、快照、数据质量", "Where the numbers come from: snapshot, source, data quality"),
     "cases": ("明细", "Cases"),
-    "cases_tip": ("查看图表背后的记录（先点选图中一项可只看该项）", "The rows behind the figure (click a bar or region first to see only its rows)"),
+    "cases_tip": ("查看图表背后的记录（先点选图中一项可只看该项）", "The rows behind the figure (click an item or region first to see only its rows)"),
     "panel_error": ("面板暂时无法显示", "This panel cannot be shown"),
     "ref": ("请联系管理员，参考号", "please tell the administrator, reference"),
     "street": ("街道", "Street"),
