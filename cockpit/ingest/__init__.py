@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from cockpit.contract import CONTRACT_VERSION
 from cockpit.ingest.build import build_snapshot
 from cockpit.ingest.merge import Log
 from cockpit.ingest.stage import copy_drop
@@ -76,7 +77,7 @@ def ingest(folder: Path, store: Path, *, log: Log = print, backdate: bool = Fals
             if not staged.ok:
                 return _reject(st, folder, staged.problems, live, log)
             log(f"validating {shown_name(str(folder))} ({len(staged.files)} files, {staged.bytes / 1e6:.1f} MB) "
-                "against data contract v1 ...")
+                f"against data contract v{CONTRACT_VERSION} ...")
             problems = validate_drop(drop, live, temp_dir=work, backdate=backdate, refused=staged.problems)
             if problems:
                 return _reject(st, folder, problems, live, log)
