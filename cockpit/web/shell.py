@@ -148,6 +148,12 @@ def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
             t("street", lang),
             dcc.Dropdown(id={"type": "street-pick", "i": 0}, placeholder=t("pick_street", lang),
                          className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street)]))
+    if page is not None:
+        # The page's briefing PDF and its data-quality page (assets/40_trace.js adds the state).
+        children.append(html.Div(className="trace-links", children=[
+            html.A(t("quality", lang), href="/quality", className="trace-link quality-link"),
+            html.A(t("brief", lang), href=f"/brief/{page.path.strip('/') or 'index'}.pdf",
+                   className="trace-link brief-link", title=t("brief_tip", lang))]))
     return html.Div(className="subbar", children=children)
 
 
