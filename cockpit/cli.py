@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         from cockpit.analytics.quality import cli_quality
         return cli_quality(_store(args), region=args.region, fmt=args.format)
     if args.command == "brief":
-        from cockpit.web.brief import cli_brief
+        from cockpit.web.brief_cli import cli_brief
         return cli_brief(_store(args), args.page, args.region, args.out, lang=args.lang, period=args.period)
     if args.command == "tokens":
         from cockpit.access.cli import cli_tokens
