@@ -77,6 +77,14 @@ left join region_names g on g.region_code = a.region_code
 left join department_names d on d.dept_code = i.owner_dept
 """
 
+_LEDGER_APPS_SQL = """
+select a.app_id, a.name, a.runway, a.stage, a.region_code, g.name as region_name, a.lead_dept,
+       d.name as lead_name, a.iterations, a.in_ledger, a.launched_on, a.monthly_active_users
+from reform_apps_scoped a
+left join region_names g on g.region_code = a.region_code
+left join department_names d on d.dept_code = a.lead_dept
+"""
+
 _INDICATORS_SQL = """
 select s.street_code, s.name as street_name, s.indicator, s.indicator_name, s.unit, s.value, s.target,
        s.higher_is_better, round(s.capped_ratio, 3) as capped_ratio, s.weight,
@@ -119,6 +127,21 @@ CASE_RELATIONS: dict[str, CaseRelation] = {r.name: r for r in (
         key="item_id", default_sort="due_on", region_column="region_code",
         description="the three lists' items of the ledger apps in scope, with owner, due date and an "
                     "overdue flag (not done and past due)"),
+    CaseRelation(
+        "ledger_apps", _LEDGER_APPS_SQL,
+        (_c("app_id", "应用编号", "App", searchable=True),
+         _c("name", "应用", "Name", searchable=True),
+         _c("runway", "跑道", "Runway", searchable=True),
+         _c("stage", "阶段", "Stage", searchable=True),
+         _c("region_name", "建设主体", "Owner", searchable=True),
+         _c("lead_name", "牵头部门", "Lead department", searchable=True),
+         _c("iterations", "迭代次数", "Iterations", "number"),
+         _c("in_ledger", "正式入账", "In the ledger", "flag"),
+         _c("launched_on", "上线日期", "Launched", "date"),
+         _c("monthly_active_users", "月活用户", "Monthly users", "number")),
+        key="app_id", default_sort="name", region_column="region_code",
+        description="the ledger's reform apps in scope with runway, stage, owner, lead department, "
+                    "iterations, launch date and monthly users"),
     CaseRelation(
         "street_indicators", _INDICATORS_SQL,
         (_c("street_name", "街道", "Street", searchable=True),

@@ -34,7 +34,8 @@ def point(**values) -> str:
     return quote(json.dumps(values, ensure_ascii=False))
 
 
-@pytest.mark.parametrize("panel_id", ["kpi_requests", "kpi_overdue_open", "kpi_items_overdue"])
+@pytest.mark.parametrize("panel_id", ["kpi_requests", "kpi_overdue_open", "kpi_items_overdue", "kpi_apps_total",
+                                      "kpi_apps_live", "kpi_iterated"])
 def test_a_kpi_opens_as_many_cases_as_it_counts(client, planted, panel_id):
     value = int(figure(planted, panel_id)["value"].iloc[0])
     assert value > 0  # the planted drop gives each of these something to count
@@ -51,6 +52,18 @@ def test_a_clicked_bar_opens_its_category(client, planted):
         html = client.get(f"/cases/category_bar?period={PERIOD}&pt={point(y=category)}").get_data(as_text=True)
         assert case_count(html) == n, category
         assert {row[3] for row in table_rows(html)} == {category}
+
+
+def test_a_clicked_runway_opens_its_apps_and_items(client, planted):
+    apps = figure(planted, "ledger_runway_stage").groupby("runway")["apps"].sum().to_dict()
+    items = figure(planted, "lists_by_runway").groupby("runway")["items"].sum().to_dict()
+    assert len(apps) == 3
+    for runway, n in apps.items():
+        html = client.get(f"/cases/ledger_runway_stage?pt={point(y=runway)}").get_data(as_text=True)
+        assert case_count(html) == n, runway
+    for runway, n in items.items():
+        html = client.get(f"/cases/lists_by_runway?pt={point(x=runway)}").get_data(as_text=True)
+        assert case_count(html) == n, runway
 
 
 def test_a_cross_filter_narrows_the_cases_like_the_figure(client, planted):
