@@ -24,6 +24,8 @@ DEFAULT_PAGE_SIZE = 25
 MAX_SEARCH = 80
 #: A match target meaning "the row lies in this region or under it" (e.g. a clicked map region).
 REGION_MATCH = "region"
+#: The same by the region's name among the children of $map_parent (a heat-map row of areas).
+AREA_NAME_MATCH = "area_name"
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,8 @@ def case_statement(relation: CaseRelation, period: str | None, where: str | None
     """The SELECT of every case behind a figure: the relation limited to the page's period (its
     column `period` in [$period_start, $period_end)), the panel's condition `where`, and each
     (case column, parameter name) of `matches` equal to that bound value (REGION_MATCH: the
-    row's region lies in the bound region's subtree)."""
+    row's region lies in the bound region's subtree; AREA_NAME_MATCH: in the subtree of the
+    child of $map_parent with that name)."""
     conds = []
     if period:
         conds.append(f'c."{period}" >= $period_start and c."{period}" < $period_end')
@@ -173,6 +176,10 @@ def case_statement(relation: CaseRelation, period: str | None, where: str | None
         if column == REGION_MATCH:
             conds.append(f'c."{relation.region_column}" in (select region_code from region_tree_scoped '
                          f"where ancestor_code = ${param})")
+        elif column == AREA_NAME_MATCH:
+            conds.append(f'c."{relation.region_column}" in (select t.region_code from region_tree_scoped t '
+                         "join region_names a on a.region_code = t.ancestor_code "
+                         f"where a.parent_code = $map_parent and a.name = ${param})")
         else:
             conds.append(f'c."{column}" = ${param}')
     return (f"select * from ({relation.sql.strip()}) as c"

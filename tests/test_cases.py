@@ -66,6 +66,15 @@ def test_a_clicked_runway_opens_its_apps_and_items(client, planted):
         assert case_count(html) == n, runway
 
 
+def test_a_clicked_heat_map_cell_opens_its_area_and_category(client, planted):
+    df = figure(planted, "category_street_heat", region="330100")
+    assert len(df) >= 3
+    for area, category, n in zip(df["area"], df["category"], df["requests"]):
+        html = client.get(f"/cases/category_street_heat?period={PERIOD}&region=330100"
+                          f"&pt={point(x=category, y=area)}").get_data(as_text=True)
+        assert case_count(html) == n, (area, category)
+
+
 def test_a_cross_filter_narrows_the_cases_like_the_figure(client, planted):
     value = int(figure(planted, "kpi_requests", filters={"category": "噪音扰民"})["value"].iloc[0])
     html = client.get(f"/cases/kpi_requests?period={PERIOD}&f_category={quote('噪音扰民')}").get_data(as_text=True)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cockpit.cases import CASE_RELATIONS, REGION_MATCH
+from cockpit.cases import AREA_NAME_MATCH, CASE_RELATIONS, REGION_MATCH
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.text import Text
 
@@ -41,7 +41,8 @@ class CasesSpec(BaseModel):
     where: str | None = Field(default=None, description="an SQL condition on the relation's columns (alias c), "
                                                          "values only as $parameters, e.g. c.overdue")
     match: dict[str, str] = Field(default_factory=dict, description="figure result column → case column "
-                                  f"(or \"{REGION_MATCH}\": in that region's subtree), for a clicked point")
+                                  f"(or \"{REGION_MATCH}\": in that region's subtree; \"{AREA_NAME_MATCH}\": in the subtree "
+                                  "of the child of $map_parent so named), for a clicked point")
 
     @model_validator(mode="after")
     def _columns(self) -> "CasesSpec":
@@ -54,9 +55,9 @@ class CasesSpec(BaseModel):
             raise ValueError(f"period column {self.period!r} is not a column of {self.relation!r} "
                              f"({', '.join(dict.fromkeys(names))})")
         for column, target in self.match.items():
-            if target != REGION_MATCH and target not in names:
+            if target not in (REGION_MATCH, AREA_NAME_MATCH) and target not in names:
                 raise ValueError(f"match {column!r} → {target!r}: not a column of {self.relation!r} "
-                                 f"({', '.join(dict.fromkeys(names))}) nor {REGION_MATCH!r}")
+                                 f"({', '.join(dict.fromkeys(names))}) nor {REGION_MATCH!r} or {AREA_NAME_MATCH!r}")
         if self.where is not None and (";" in self.where or "--" in self.where):
             raise ValueError("where must be one condition (no ';' or comments)")
         return self
