@@ -162,6 +162,43 @@ def test_data_values_are_escaped(planted, tmp_path):
         get_settings.cache_clear()
 
 
+def test_csv_cells_never_run_as_spreadsheet_formulas(tmp_path):
+    import drops
+    from cockpit.ingest import ingest
+
+    store = tmp_path / "store"
+    assert ingest(drops.write_drop(tmp_path / "d", requests=drops.requests_table([
+        drops.request_row("F1", drops.datetime(2026, 11, 3, 9), category="=HYPERLINK(\"x\")")])),
+        store, log=lambda *_: None).ok
+    app, mp = make_app(store, tmp_path / "cache")
+    try:
+        body = app.server.test_client().get(f"/cases/kpi_requests.csv?period={PERIOD}").get_data(as_text=True)
+        row = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))[1]
+        assert row[3] == "'=HYPERLINK(\"x\")"
+    finally:
+        mp.undo()
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("cases, message", [
+    ('relation = "tickets"', "is not a case relation"),
+    ('relation = "requests"\nperiod = "opened_at"', "period column 'opened_at' is not a column of 'requests'"),
+    ('relation = "requests"\nmatch = { category = "kind" }', "match 'category' → 'kind'"),
+    ('relation = "requests"\nwhere = "c.overdue; drop table x"', "one condition"),
+    ('relation = "requests"\nwhere = "c.overdue) union all select * from requests where (true"', "requests"),
+])
+def test_cockpit_check_names_the_file_and_what_is_wrong_in_cases(tmp_path, cases, message):
+    import shutil
+
+    layouts = tmp_path / "layouts"
+    shutil.copytree(get_settings().layouts, layouts)
+    path = layouts / "panels" / "kpi_requests.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:text.index("[cases]")] + "[cases]\n" + cases + "\n", encoding="utf-8")
+    errors = [str(e) for e in load_catalog(layouts).errors]
+    assert any("kpi_requests.toml" in e and "cases" in e and message in e for e in errors), errors
+
+
 def test_a_panel_without_cases_is_a_clear_404(client):
     resp = client.get("/cases/sankey_requests")
     assert resp.status_code == 404 and "明细" in resp.get_data(as_text=True)

@@ -146,6 +146,14 @@ def _cell(value: Any, shown: str, lang: str, labels) -> tuple[str, str]:
     return "", str(value)
 
 
+def _spreadsheet_safe(text: str, shown: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote; the
+    data is untrusted. Numbers, times and dates are ours and left as they are."""
+    if shown == "text" and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
 def _labels(views: Views):
     return views.holder.get().value_labels
 
@@ -184,7 +192,8 @@ def register_case_routes(server: Flask, views: Views) -> None:
         writer.writerow([c.label.get(lang) for c in cols])
         for row in df.itertuples(index=False):
             values = row._asdict()
-            writer.writerow([_cell(values.get(c.name), c.shown, lang, labels)[1] for c in cols])
+            writer.writerow([_spreadsheet_safe(_cell(values.get(c.name), c.shown, lang, labels)[1], c.shown)
+                             for c in cols])
         body = "\ufeff" + out.getvalue()  # a BOM: spreadsheet programs then read the Chinese as UTF-8
         name = f"{panel.spec.id}_{res.ctx.region}_{res.ctx.period_start:%Y-%m}_cases.csv"
         resp = Response(body, mimetype="text/csv")

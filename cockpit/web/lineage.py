@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, Response, request
 
 from cockpit.analytics.quality import FLAGS, FLAGS_BY_NAME, SOURCE_TABLES
 from cockpit.cases import CASE_RELATIONS, count_statement, declared_statement
-from cockpit.query import QueryError, referenced_params, run_sql
+from cockpit.query import QueryError, referenced_params, results, run_sql
 from cockpit.web.i18n import t
 from cockpit.web.plainpage import (document, esc, message_page, period_label, region_label, resolve_request,
                                    state_query)
@@ -177,7 +177,7 @@ def register_lineage_routes(server: Flask, views: Views) -> None:
         ctx = views.panel_context(panel, res)
         rows_behind = result_rows = None
         try:
-            result_rows = len(run_sql(panel.spec.sql, ctx, db=views.db))
+            result_rows = len(results.query(panel.spec.sql, ctx, views.db))  # the figure's own cached result
             c = panel.spec.cases
             if c is not None:
                 stmt = declared_statement(c.relation, c.period, c.where, c.match, set())
