@@ -39,6 +39,9 @@ def test_cli_writes_a_briefing_with_every_panel_and_its_key_number(planted, tmp_
     for pid in page.page.names():
         import unicodedata
         assert unicodedata.normalize("NFKC", catalog.panels[pid].spec.title.zh) in text, pid
+    # Every panel's figure as photographed on the page (one image each).
+    images = sum(len(p.images) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert images == len(page.page.names())
     value = int(figure(planted, "kpi_requests", region="330102")["value"].iloc[0])
     assert re.search(rf"本期诉求量\s*{value} 件", text), text[:600]
 

@@ -127,7 +127,7 @@ def brief_html(views: Views, res, page, lang: str) -> str:
     title = f"{page.title.get(lang)} · {s['brief']}"
     return (f'<style>@page{{size:A4 landscape;margin:12mm}} .brief-fig{{break-inside:avoid;margin:0 0 10mm}}'
             f' .brief-fig img{{max-width:100%;max-height:150mm;border:1px solid #dde3ea}}'
-            f' figcaption{{font-weight:600;margin:0 0 4px}}</style>'
+            f' figcaption{{font-weight:600;margin:0 0 4px}} img:not([src]){{display:none}}</style>'
             f'<header class="topbar"><h1 id="brief-title">{esc(title)}</h1></header><main>'
             f'<section class="card"><dl><dt>{esc(s["region"])}</dt><dd id="brief-region">{esc(region_label(res, lang))}</dd>'
             f'<dt>{esc(s["period"])}</dt><dd>{esc(period_label(res))}</dd>'
