@@ -64,8 +64,10 @@ class Settings(BaseSettings):
     webhook_format: Literal["json", "dingtalk"] = "json"
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
     public_url: str = "http://127.0.0.1:8050"
-    # Where the briefing's Chromium opens the cockpit (unset: the address the request came to).
+    # Where the briefing's Chromium opens the cockpit (unset: the address the request came to),
+    # and which Chromium it runs (Debian's package by default; no browser is downloaded).
     brief_base_url: str | None = None
+    chromium: str = "/usr/bin/chromium"
 
 
 @lru_cache(maxsize=1)

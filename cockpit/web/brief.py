@@ -32,7 +32,6 @@ from cockpit.web.plainpage import document, esc, message_page, period_label, reg
 from cockpit.web.views import Views
 
 log = logging.getLogger("cockpit.brief")
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 60_000
@@ -137,12 +136,15 @@ def brief_html(views: Views, res, page, lang: str) -> str:
             f'</tr></thead><tbody>{table}</tbody></table></section>{figures}</main>')
 
 
-def make_pdf(base_url: str, page_path: str, query: str, cookies: list[dict] | None = None) -> bytes:
+def make_pdf(base_url: str, page_path: str, query: str, cookies: list[dict] | None = None,
+             chromium: str | None = None) -> bytes:
     """Open the page in Chromium, photograph each panel, fill the briefing's slots, print it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        from cockpit.settings import get_settings
+
+        browser = p.chromium.launch(executable_path=chromium or get_settings().chromium, args=CHROMIUM_ARGS)
         try:
             ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, device_scale_factor=1)
             if cookies:
@@ -209,7 +211,7 @@ def register_brief_routes(server: Flask, views: Views) -> None:
             host = request.host.split(":")[0]
             cookies = [{"name": k, "value": v, "domain": host, "path": "/"} for k, v in request.cookies.items()]
             base = (views.settings.brief_base_url or request.host_url).rstrip("/")
-            pdf = make_pdf(base, page.path, state_query(request.args), cookies)
+            pdf = make_pdf(base, page.path, state_query(request.args), cookies, views.settings.chromium)
         except Exception:  # Chromium missing, a timeout ...: a clear page, the details in the log
             log.exception("briefing of %s failed", page.id)
             return message_page(s["failed"], s["failed"], lang, 503)
