@@ -85,7 +85,9 @@ def create_app(snap: Path | None = None):
 
 def create_server():
     """The WSGI app for gunicorn (``bench.baseline_pandas:create_server()``)."""
-    return create_app().server
+    app = create_app()
+    print(f"bench baseline ready in worker {common.os.getpid()}", flush=True)  # servers.READY_LINE
+    return app.server
 
 if __name__ == "__main__":  # pragma: no cover
     create_app().run(port=8060)
