@@ -7,6 +7,8 @@ PORT ?= 8050
 WORKERS ?= 2
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
+BENCH_ARGS ?=
 
 .PHONY: run test install install-test system-deps demo check lint clean bench
 
@@ -21,6 +23,13 @@ $(STAMP): pyproject.toml
 $(TEST_STAMP): pyproject.toml $(STAMP)
 	@echo "==> installing test extras"
 	@$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+$(BENCH_STAMP): pyproject.toml $(TEST_STAMP) bench/package.json bench/package-lock.json
+	@echo "==> installing the benchmark's tools (locust; Lighthouse from bench/package-lock.json if npm is here)"
+	@$(PY) -m pip install --quiet -e '.[test,bench]'
+	@if command -v npm >/dev/null; then npm ci --prefix bench --no-audit --no-fund --silent; \
+	 else echo "    npm not found: Lighthouse figures will be skipped"; fi
 	@touch $@
 
 install: $(STAMP)
@@ -49,7 +58,8 @@ check: install
 clean:
 	rm -rf $(VENV) data/store data/cache data/demo-drop test-artifacts
 
-## make bench: print speed and memory figures (ratios against baselines from the same run)
-bench: install-test
-	@$(PY) bench/bench_cockpit.py
+## make bench: the cockpit against two plain Dash apps on 1M and 10M requests, in one run, with ratios
+## (BENCH_ARGS="--load" adds the load test, "--huge" the 100M store, "--json" machine output; see --help)
+bench: $(BENCH_STAMP) system-deps
+	@$(PY) bench/bench_cockpit.py $(BENCH_ARGS)
 	@$(PY) bench/bench_wall.py

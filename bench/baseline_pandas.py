@@ -86,6 +86,9 @@ def create_app(snap: Path | None = None):
 def create_server():
     """The WSGI app for gunicorn (``bench.baseline_pandas:create_server()``)."""
     app = create_app()
+    # Dash registers its script paths when it first renders the page; without this, a worker
+    # asked for a script before it ever served the page answers 500 (seen with 2 workers).
+    app.server.test_client().get("/")
     print(f"bench baseline ready in worker {common.os.getpid()}", flush=True)  # servers.READY_LINE
     return app.server
 

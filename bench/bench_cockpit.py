@@ -114,7 +114,8 @@ def bench_target(name: str, store: Path, snapshot: Path, work: Path, facts: dict
         if name == "cockpit" and args.load:
             log(f"  {name}: load test, {args.load_seconds} s ...")
             states = callbacks.cockpit_states(facts["counties"], facts["category"])
-            out["load"] = load.run(server, work, states, facts["top"], args.load_seconds)
+            out["load"] = load.run(server, work, states, facts["top"], args.load_seconds,
+                                   leaders=args.load_leaders, walls=args.load_walls)
     finally:
         server.stop()
     if name == "cockpit":
@@ -252,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="passes over the states when timing callbacks")
     parser.add_argument("--no-lighthouse", dest="lighthouse", action="store_false")
     parser.add_argument("--load", action="store_true", help="add the load test (50 leaders, 20 walls)")
-    parser.add_argument("--load-seconds", type=int, default=300)
+    parser.add_argument("--load-seconds", type=int, default=300, help="load test duration (default 300)")
+    parser.add_argument("--load-leaders", type=int, default=50, help="leaders clicking (default 50)")
+    parser.add_argument("--load-walls", type=int, default=20, help="walls refreshing (default 20)")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where stores are built and kept")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     args = parser.parse_args(argv)
