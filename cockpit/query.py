@@ -63,6 +63,14 @@ class QueryContext:
     street: str | None = None
     lang: str = "zh"
     filters: dict[str, str] = field(default_factory=dict)
+    # The day the comparison is measured at, as `as_of` is for the period: as many days after
+    # cmp_start as as_of is after period_start, so both periods' requests have had the same time
+    # to be closed (docs/methods.md, "Periods and comparisons"). Derived when not given.
+    cmp_as_of: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.cmp_as_of is None:
+            object.__setattr__(self, "cmp_as_of", self.cmp_start + (self.as_of - self.period_start))
 
     def params(self) -> dict[str, Any]:
         """All bindable values by name (the query binds only those its SQL mentions)."""

@@ -232,7 +232,7 @@ class Views:
             return ""
         c = self.panel_context(panel, res)
         return (f"{t('snapshot_short', c.lang)} {c.snapshot} · $region={c.region} · $period_start={c.period_start} "
-                f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end}"
+                f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end} · $cmp_as_of={c.cmp_as_of}"
                 + "".join(f" · $f_{k}={v}" for k, v in sorted(c.filters.items())))
 
 
