@@ -32,9 +32,9 @@ SNAPSHOT_MONTHS_SQL = "select date_trunc('month', day) as month, min(day) as fir
 
 #: name -> (SQL, what it holds). Parameters: see each constant's docstring in cockpit.analytics.
 RELATIONS: dict[str, tuple[str, str]] = {
-    "street_score_ranking": (scores.STREET_SCORES_SQL,
-                             "street scores and ranks for $period_start (and the period before)"),
-    "indicator_scores": (scores.INDICATOR_SCORES_SQL,
+    "street_score_ranking": (scores.STREET_SCORES_SQL.replace("$period_start", "$score_period"),
+                             "street scores and ranks for the assessed month $score_period"),
+    "indicator_scores": (scores.INDICATOR_SCORES_SQL.replace("$period_start", "$score_period"),
                          "per street × indicator: value, target, ratio, capped ratio, weight, contribution"),
     "early_warnings": (warning.EARLY_WARNINGS_SQL, "street × category jumps above their own baseline"),
     "monthly_growth": (warning.MONTHLY_GROWTH_SQL, "monthly volume and growth vs the same months last year"),

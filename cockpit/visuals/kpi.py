@@ -9,6 +9,7 @@ import pandas as pd
 from dash import html
 from pydantic import Field
 
+from cockpit.filters import NO_COMPARISON
 from cockpit.visuals.base import (Format, Options, RenderContext, Threshold, Visual, base_layout, plain,
                                   threshold_color)
 
@@ -25,9 +26,10 @@ class KpiOptions(Options):
     higher_is_better: bool = True
     relative: bool = Field(default=True, description="show the change in percent rather than absolute; an "
                            "absolute change of a percentage (format d3 '%') is shown in percentage points")
-    compared: Literal["days", "months", "none"] = Field(
+    compared: Literal["days", "months", "assessed", "none"] = Field(
         default="days", description="what the tile says it compares: the two spans of days "
-        "('11-01–11-25 vs 10-01–10-25'), the two months ('2026-11 vs 2026-10'), or nothing")
+        "('11-01–11-25 vs 10-01–10-25'), the two months ('2026-11 vs 2026-10'), the two street-assessment "
+        "months ($score_period vs $score_cmp_period), or nothing")
     thresholds: list[Threshold] = Field(default_factory=list)
     color: str = "#2f6fde"
 
@@ -55,6 +57,10 @@ def compared_text(o: KpiOptions, ctx: RenderContext) -> str:
         return ""
     if o.compared == "months":
         return f"{q.period_start:%Y-%m} vs {q.cmp_start:%Y-%m}"
+    if o.compared == "assessed":
+        if NO_COMPARISON in (q.score_period, q.score_cmp_period):
+            return ""
+        return f"{q.score_period:%Y-%m} vs {q.score_cmp_period:%Y-%m}"
 
     def span(start, end) -> str:
         last = end - timedelta(days=1)

@@ -16,6 +16,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "live": ("最新", "live"),
     "lang_toggle": ("English", "中文"),
     "as_of": ("数据截至", "As of"),
+    "assessed": ("考核月份 {month}（{period} 尚未考核）", "assessed month {month} ({period} not yet assessed)"),
+    "not_assessed": ("{period} 及以前尚无考核数据", "no street assessment up to {period} yet"),
     "snapshot_short": ("快照", "snapshot"),
     "csv": ("下载CSV", "CSV"),
     "sql": ("查看SQL", "SQL"),

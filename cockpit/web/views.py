@@ -16,8 +16,8 @@ from flask import has_request_context, request
 
 from cockpit.access import users
 from cockpit.db import Database
-from cockpit.filters import FilterState, Resolved, parse_query, resolve
-from cockpit.query import QueryContext, QueryError, results
+from cockpit.filters import NO_COMPARISON, FilterState, Resolved, parse_query, resolve
+from cockpit.query import QueryContext, QueryError, referenced_params, results
 from cockpit.settings import Settings
 from cockpit.specs.loader import Panel
 from cockpit.visuals.base import PanelContext, RenderContext, localized, safe_id
@@ -223,8 +223,19 @@ class Views:
             df[col] = [labels[v].get(lang) if isinstance(v, str) and v in labels else v for v in df[col]]
         return df
 
-    def stamp(self, res: Resolved) -> str:
-        return f"{t('as_of', res.ctx.lang)} {res.ctx.as_of.isoformat()}"
+    def stamp(self, res: Resolved, panel: Panel | None = None) -> str:
+        """The panel's "as of" line; a panel showing street assessments also names the month it
+        shows when the chosen one is not assessed yet (assessments come after a month ends)."""
+        lang = res.ctx.lang
+        text = f"{t('as_of', lang)} {res.ctx.as_of.isoformat()}"
+        sqls = [panel.spec.sql, *panel.spec.queries.values()] if panel is not None else []
+        if any("score_period" in referenced_params(sql) for sql in sqls) and res.ctx.score_period != res.ctx.period_start:
+            period = f"{res.ctx.period_start:%Y-%m}"
+            if res.ctx.score_period == NO_COMPARISON:  # no assessed month up to the period
+                text += " · " + t("not_assessed", lang).format(period=period)
+            else:
+                text += " · " + t("assessed", lang).format(month=f"{res.ctx.score_period:%Y-%m}", period=period)
+        return text
 
     def sql_meta(self, res: Resolved, panel: Panel) -> str:
         """Snapshot and the values this panel's SQL bound (as bound, cross-filter included)."""
