@@ -32,10 +32,21 @@ class KpiOptions(Options):
         "months ($score_period vs $score_cmp_period), or nothing")
     thresholds: list[Threshold] = Field(default_factory=list)
     color: str = "#2f6fde"
+    note: str | None = Field(default=None, description="column of a warning shown under the value in red (first "
+                                                       "row; e.g. a veto mark); empty: nothing")
 
 
 def _columns(o: KpiOptions) -> set[str]:
-    return {o.value} | ({o.compare} if o.compare else set()) | ({o.of} if o.of else set())
+    return ({o.value} | ({o.compare} if o.compare else set()) | ({o.of} if o.of else set())
+            | ({o.note} if o.note else set()))
+
+
+def _note(df: pd.DataFrame, o: KpiOptions) -> str:
+    """The tile's warning text ('' without one)."""
+    if not o.note or df.empty or o.note not in df.columns:
+        return ""
+    value = df[o.note].iloc[0]
+    return value if isinstance(value, str) else ""
 
 
 GOOD, BAD = "#26a69a", "#e15759"
@@ -131,6 +142,11 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
         layout["annotations"] = [{"text": compared, "showarrow": False, "xref": "paper", "yref": "paper",
                                   "x": 1, "xanchor": "right", "y": 0.33, "yanchor": "bottom",
                                   "font": {"size": 14 if ctx.wall else 10, "color": "rgba(128,128,128,0.95)"}}]
+    note = _note(df, o)
+    if note:
+        layout.setdefault("annotations", []).append(
+            {"text": f"<b>{plain(note)}</b>", "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
+             "xanchor": "left", "y": 0.33, "yanchor": "bottom", "font": {"size": 16 if ctx.wall else 11, "color": BAD}})
     if value is None:
         layout["annotations"] = [{"text": "—", "showarrow": False, "font": {"size": 34},
                                   "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.7}]
@@ -160,6 +176,9 @@ def wall(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> html.Div:
         vs = compared_text(o, ctx) or ("较对比期" if ctx.lang == "zh" else "vs comparison")
         parts.append(html.Div(className="wall-kpi__delta " + ("wall-good" if good or change == 0 else "wall-bad"),
                               children=[html.Span(f"{arrow} {text}"), html.Span(vs, className="wall-kpi__vs")]))
+    note = _note(df, o)
+    if note:
+        parts.append(html.Div(note, className="wall-kpi__delta wall-bad"))
     return html.Div(parts, className="wall-kpi")
 
 
