@@ -42,6 +42,12 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "app_collaboration": (ledger.COLLABORATION_SQL, "department × app pairs with role lead or co"),
     "department_collaboration": (ledger.DEPARTMENT_COLLABORATION_SQL,
                                  "per department: apps led, co-built, partner departments"),
+    "ledger_apps": (ledger.LEDGER_APPS_SQL,
+                    "the ledger of $region: every app it leads, co-builds or uses from above, with role "
+                    "(lead | co | above) and visibility; runway and stage cross-filters applied"),
+    "ledger_region_items": (ledger.LEDGER_ITEMS_SQL,
+                            "the three-list items that are $region's work (of apps it leads or co-builds, or "
+                            "owned by its departments), with app_name, runway, stage, role"),
     "flow_sankey": (flow.SANKEY_SQL, "channel → level → department → outcome links"),
     "department_names": (DEPARTMENT_NAMES_SQL,
                          "every department's dept_code, name and region_code (names for any department "

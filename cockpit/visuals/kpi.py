@@ -10,6 +10,7 @@ from dash import html
 from pydantic import Field
 
 from cockpit.filters import NO_COMPARISON
+from cockpit.text import Text
 from cockpit.visuals.base import (Format, Options, RenderContext, Threshold, Visual, base_layout, plain,
                                   threshold_color)
 
@@ -34,18 +35,22 @@ class KpiOptions(Options):
     color: str = "#2f6fde"
     note: str | None = Field(default=None, description="column of a warning shown under the value in red (first "
                                                        "row; e.g. a veto mark); empty: nothing")
+    caption: str | None = Field(default=None, description="column of a plain line under the value (first row; e.g. "
+                                                          "what the count is made of); empty: nothing")
+    empty: Text | None = Field(default=None, description="what is missing when there is no value (or the total of "
+                                                         "`of` is 0), said under the '—'")
 
 
 def _columns(o: KpiOptions) -> set[str]:
     return ({o.value} | ({o.compare} if o.compare else set()) | ({o.of} if o.of else set())
-            | ({o.note} if o.note else set()))
+            | ({o.note} if o.note else set()) | ({o.caption} if o.caption else set()))
 
 
-def _note(df: pd.DataFrame, o: KpiOptions) -> str:
-    """The tile's warning text ('' without one)."""
-    if not o.note or df.empty or o.note not in df.columns:
+def _text(df: pd.DataFrame, column: str | None) -> str:
+    """A text column's first value ('' when absent or not text)."""
+    if not column or df.empty or column not in df.columns:
         return ""
-    value = df[o.note].iloc[0]
+    value = df[column].iloc[0]
     return value if isinstance(value, str) else ""
 
 
@@ -85,6 +90,9 @@ def _figures(df: pd.DataFrame, o: KpiOptions) -> tuple[float | None, float | Non
     """(value, comparison value, suffix), scaled: what both the tile and its wall variant show."""
     value = None if df.empty else df[o.value].iloc[0]
     value = None if pd.isna(value) else float(value) * o.format.scale
+    if o.of and not df.empty and not pd.isna(df[o.of].iloc[0]) and float(df[o.of].iloc[0]) == 0:
+        # "0 / 0" is no figure at all (and must never show in a threshold's green): nothing to count.
+        value = None
     ref = None
     # No value, no change: a missing figure must not read as a fall to zero.
     if value is not None and o.compare and not df.empty and not pd.isna(df[o.compare].iloc[0]):
@@ -142,15 +150,23 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
         layout["annotations"] = [{"text": compared, "showarrow": False, "xref": "paper", "yref": "paper",
                                   "x": 1, "xanchor": "right", "y": 0.33, "yanchor": "bottom",
                                   "font": {"size": 14 if ctx.wall else 10, "color": "rgba(128,128,128,0.95)"}}]
-    note = _note(df, o)
-    if note:
+    note, caption = _text(df, o.note), _text(df, o.caption)
+    if note or caption:
+        # A warning (red) wins over a plain caption: one line fits under the value.
         layout.setdefault("annotations", []).append(
-            {"text": f"<b>{plain(note)}</b>", "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
-             "xanchor": "left", "y": 0.33, "yanchor": "bottom", "font": {"size": 16 if ctx.wall else 11, "color": BAD}})
+            {"text": f"<b>{plain(note)}</b>" if note else plain(caption), "showarrow": False, "xref": "paper",
+             "yref": "paper", "x": 0, "xanchor": "left", "y": 0.33, "yanchor": "bottom",
+             "font": {"size": 16 if ctx.wall else 11, "color": BAD if note else "rgba(128,128,128,0.95)"}})
     if value is None:
         layout["annotations"] = [{"text": "—", "showarrow": False, "font": {"size": 34},
                                   "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.7}]
+        if o.empty is not None:
+            layout["annotations"].append({"text": plain(o.empty.get(ctx.lang)), "showarrow": False, "xref": "paper",
+                                          "yref": "paper", "x": 0.5, "y": 0.2,
+                                          "font": {"size": 16 if ctx.wall else 11, "color": "rgba(128,128,128,0.95)"}})
         data[0]["number"]["font"]["color"] = "rgba(0,0,0,0)"
+        data[0].pop("delta", None)
+        data[0]["mode"] = "number"
     return {"data": data, "layout": layout}
 
 
@@ -176,9 +192,11 @@ def wall(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> html.Div:
         vs = compared_text(o, ctx) or ("较对比期" if ctx.lang == "zh" else "vs comparison")
         parts.append(html.Div(className="wall-kpi__delta " + ("wall-good" if good or change == 0 else "wall-bad"),
                               children=[html.Span(f"{arrow} {text}"), html.Span(vs, className="wall-kpi__vs")]))
-    note = _note(df, o)
+    note = _text(df, o.note)
     if note:
         parts.append(html.Div(note, className="wall-kpi__delta wall-bad"))
+    elif value is None and o.empty is not None:
+        parts.append(html.Div(o.empty.get(ctx.lang), className="wall-kpi__vs"))
     return html.Div(parts, className="wall-kpi")
 
 
