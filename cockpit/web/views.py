@@ -18,6 +18,8 @@ from cockpit.access import users
 from cockpit.db import Database
 from cockpit.filters import NO_COMPARISON, FilterState, Resolved, parse_query, resolve
 from cockpit.query import QueryContext, QueryError, referenced_params, results
+from cockpit.relations import RELATIONS
+from cockpit.sqlguard import SCOPE_RELATIONS, parse as sqlguard_parse
 from cockpit.settings import Settings
 from cockpit.specs.loader import Panel
 from cockpit.visuals.base import PanelContext, RenderContext, localized, safe_id
@@ -109,6 +111,31 @@ class Views:
         """The loaded panel with this id, or None (ids come from clients)."""
         return self.holder.get().panels.get(panel_id) if isinstance(panel_id, str) else None
 
+    def missing_tables(self, panel: Panel, snapshot: str) -> list[str]:
+        """The tables a panel's SQL reads that the snapshot does not have (e.g. an analyst's extra
+        table a deployment never received), sorted; [] when it has them all. Memoised per
+        snapshot and SQL text: snapshots never change."""
+        names = set(self.db.tables(snapshot)) | set(RELATIONS) | set(SCOPE_RELATIONS)
+        missing: set[str] = set()
+        for sql in (panel.spec.sql, *panel.spec.queries.values()):
+            key = ("missing_tables", snapshot, sql)
+            if key not in self.db.memo:
+                found = sqlguard_parse(sql)
+                read = [] if isinstance(found, str) else [name for _, _, name in found.tables]
+                bases = {n.removesuffix("_scoped") if n.endswith("_scoped") else n for n in read}
+                self.db.memo[key] = frozenset(b for b in bases if b not in names)
+            missing |= self.db.memo[key]
+        return sorted(missing)
+
+    def waiting_for(self, page, snapshot: str) -> list[str]:
+        """The tables a page waits for: those missing for every one of its panels ([] when at
+        least one panel has its data, so the page has something to show)."""
+        catalog = self.holder.get()
+        per_panel = [self.missing_tables(catalog.panels[pid], snapshot) for pid in page.page.names()]
+        if per_panel and all(per_panel):
+            return sorted({t for names in per_panel for t in names})
+        return []
+
     def error_card(self, exc: Exception, lang: str) -> list:
         return error_card(exc, lang, dev=self.settings.dev and self.sees_sql())
 
@@ -165,7 +192,10 @@ class Views:
             snap=res.ctx.snapshot, breadcrumb=shell.breadcrumb(res, lang, self.drills_down(page), missing), chips=shell.chips(res.state, lang),
             streets=shell.street_options(res, lang) if page is not None and page.template == "street" else [],
             street=res.ctx.street, user=viewer.name if viewer and viewer.authenticated else None,
-            auth_off=self.settings.auth == "off", show_sql=bool(viewer and viewer.sees_sql))
+            auth_off=self.settings.auth == "off", show_sql=bool(viewer and viewer.sees_sql),
+            # A page waiting for tables this snapshot lacks is left out of the navigation (unless shown).
+            hidden_pages=frozenset(p.id for p in self.holder.get().pages
+                                   if p is not page and self.waiting_for(p, res.ctx.snapshot)))
 
     def render_context(self, panel: Panel, res: Resolved, wall: bool = False) -> RenderContext:
         return RenderContext(panel_id=panel.spec.id, lang=res.ctx.lang, wall=wall, labels=panel.spec.labels,
