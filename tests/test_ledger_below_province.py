@@ -97,3 +97,15 @@ def test_kpi_zero_total_is_no_figure():
     assert [a["text"] for a in fig["layout"]["annotations"]] == ["—", "无"]
     wall = kpi.wall(pd.DataFrame({"v": [0], "t": [0]}), opts, RenderContext(panel_id="p", wall=True))
     assert "—" in str(wall) and "无" in str(wall) and "#26a69a" not in str(wall)
+
+
+def test_empty_panels_say_what_is_missing(city_views):
+    v = city_views
+    fig = _figure(v, "lists_progress", "?region=330102001")
+    assert [a["text"] for a in fig["layout"]["annotations"]] == [
+        "本区域暂无三张清单事项（本区域牵头或共建应用的事项，及本区域部门承担的事项）"]
+    en = _figure(v, "lists_progress", "?region=330102001&lang=en")
+    assert en["layout"]["annotations"][0]["text"].startswith("No three-list items are this region's")
+    # A panel without its own words keeps the plain default.
+    from cockpit.visuals.base import RenderContext, no_data_text
+    assert no_data_text(RenderContext(panel_id="p")) == "暂无数据"

@@ -85,7 +85,7 @@ def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
         # Every category labelled (plotly skips some when it guesses they would collide).
         cat_axis.update(tickmode="linear", dtick=1)
     if o.value_range is not None:
-        val_axis["range"] = list(o.value_range)
+        val_axis.update(range=list(o.value_range), autorange=False)
     layout = base_layout(ctx, barmode="stack" if o.stacked else "group", showlegend=len(data) > 1,
                          xaxis=val_axis if o.horizontal else cat_axis,
                          yaxis=cat_axis if o.horizontal else val_axis)

@@ -148,21 +148,22 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
     compared = compared_text(o, ctx) if ref not in (None, 0) else ""
     if compared:
         layout["annotations"] = [{"text": compared, "showarrow": False, "xref": "paper", "yref": "paper",
-                                  "x": 1, "xanchor": "right", "y": 0.33, "yanchor": "bottom",
+                                  "x": 1, "xanchor": "right", "y": 0, "yanchor": "bottom",
+                                  "bgcolor": "rgba(255,255,255,0.75)" if ctx.theme == "light" else "rgba(0,0,0,0.4)",
                                   "font": {"size": 14 if ctx.wall else 10, "color": "rgba(128,128,128,0.95)"}}]
     note, caption = _text(df, o.note), _text(df, o.caption)
     if note or caption:
         # A warning (red) wins over a plain caption: one line fits under the value.
         layout.setdefault("annotations", []).append(
             {"text": f"<b>{plain(note)}</b>" if note else plain(caption), "showarrow": False, "xref": "paper",
-             "yref": "paper", "x": 0, "xanchor": "left", "y": 0.33, "yanchor": "bottom",
+             "yref": "paper", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom",
              "font": {"size": 16 if ctx.wall else 11, "color": BAD if note else "rgba(128,128,128,0.95)"}})
     if value is None:
         layout["annotations"] = [{"text": "—", "showarrow": False, "font": {"size": 34},
                                   "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.7}]
         if o.empty is not None:
             layout["annotations"].append({"text": plain(o.empty.get(ctx.lang)), "showarrow": False, "xref": "paper",
-                                          "yref": "paper", "x": 0.5, "y": 0.2,
+                                          "yref": "paper", "x": 0.5, "y": 0, "yanchor": "bottom",
                                           "font": {"size": 16 if ctx.wall else 11, "color": "rgba(128,128,128,0.95)"}})
         data[0]["number"]["font"]["color"] = "rgba(0,0,0,0)"
         data[0].pop("delta", None)

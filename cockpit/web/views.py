@@ -199,7 +199,7 @@ class Views:
 
     def render_context(self, panel: Panel, res: Resolved, wall: bool = False) -> RenderContext:
         return RenderContext(panel_id=panel.spec.id, lang=res.ctx.lang, wall=wall, labels=panel.spec.labels,
-                             theme="dark" if wall else "light")
+                             theme="dark" if wall else "light", empty=panel.spec.empty)
 
     @staticmethod
     def panel_context(panel: Panel, res: Resolved) -> QueryContext:
