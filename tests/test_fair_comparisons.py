@@ -94,3 +94,20 @@ def test_the_unfinished_month_is_marked_and_last_year_counts_the_same_days(db):
     assert trend.last_year.iloc[-2] == days[(days.day >= "2025-10-01") & (days.day < "2025-11-01")].n.sum()
     # A whole past month is not marked.
     assert not run_sql(sql, ctx_for(db, period="2026-10")).month.str.contains("日").any()
+
+
+def test_stage_durations_compare_stages_finished_by_the_same_age(db):
+    import tomllib
+    from cockpit.settings import PROJECT_ROOT
+    sql = tomllib.loads((PROJECT_ROOT / "layouts/panels/stage_durations.toml").read_text())["sql"]
+    ctx = ctx_for(db)
+    got = run_sql(sql, ctx).set_index("stage")
+    rows = run_sql("select received_at, dispatched_at, handled_at from requests_scoped", ctx)
+    hours = (rows.handled_at - rows.dispatched_at).dt.total_seconds() / 3600
+    prev = (rows.received_at >= datetime(2026, 10, 1)) & (rows.received_at < datetime(2026, 10, 26))
+    cur = (rows.received_at >= datetime(2026, 11, 1)) & (rows.received_at < datetime(2026, 11, 26))
+    same_age = prev & (rows.handled_at < datetime(2026, 10, 26))
+    assert abs(got.loc["处理", "prev"] - hours[same_age].mean()) < 1e-9
+    assert abs(got.loc["处理", "cur"] - hours[cur & rows.handled_at.notna()].mean()) < 1e-9
+    # Handling finished later is slower: counting it would make this month look faster than it is.
+    assert hours[prev & rows.handled_at.notna()].mean() > hours[same_age].mean()
