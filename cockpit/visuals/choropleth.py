@@ -29,6 +29,8 @@ class ChoroplethOptions(Options):
     reverse: bool = Field(default=False, description="reverse the colour scale (e.g. when lower is better)")
     format: Format = Format()
     legend: bool = True
+    note: str | None = Field(default=None, description="column of a text added to a region's hover label "
+                                                       "(e.g. a veto mark); empty or missing: nothing")
 
     @field_validator("colorscale")
     @classmethod
@@ -38,7 +40,7 @@ class ChoroplethOptions(Options):
 
 
 def _columns(o: ChoroplethOptions) -> set[str]:
-    return {o.location, o.value}
+    return {o.location, o.value} | ({o.note} if o.note else set())
 
 
 def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
@@ -49,7 +51,10 @@ def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
     by_code = {str(k): (None if pd.isna(v) else float(v)) for k, v in zip(df[o.location], df[o.value])}
     codes = [f["id"] for f in features]
     z = [by_code.get(c) for c in codes]
-    text = [f"{plain(names.get(c, c))}<br>{o.format.apply(v)}" for c, v in zip(codes, z)]
+    notes = ({str(k): n for k, n in zip(df[o.location], df[o.note]) if isinstance(n, str) and n}
+             if o.note and o.note in df.columns else {})
+    text = [f"{plain(names.get(c, c))}<br>{o.format.apply(v)}" + (f"<br>{plain(notes[c])}" if c in notes else "")
+            for c, v in zip(codes, z)]
     known = [v for v in z if v is not None]
     if known and min(known) == max(known):
         # One value (e.g. a single street in scope): anchor the scale at 0 so it reads as an amount.

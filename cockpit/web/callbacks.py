@@ -52,6 +52,12 @@ def render_page(views: Views, inp: PageIn):
     ctl = views.controls(res, page, parse_query(inp.search))
     if page is None:
         return shell.not_found(catalog, lang, demo, t("not_found", lang), ctl)
+    waiting = views.waiting_for(page, res.ctx.snapshot)
+    if waiting:
+        # An analyst's page over tables this deployment never received: say so in plain words.
+        return shell.not_found(catalog, lang, demo, t("waiting_page", lang).format(tables="、".join(waiting)
+                                                                                   if lang == "zh" else ", ".join(waiting)),
+                               ctl, page)
     outputs = {pid: get_visual(catalog.panels[pid].spec.kind).output for pid in page.page.names()}
     views.audit_view(res, inp.pathname)
     view = shell.page_view(catalog, page, lang, demo, outputs, ctl)
@@ -159,8 +165,12 @@ def _panel_outputs(views: Views, search: Any, pathname: Any, pins: Any, panel_id
     try:
         res = views.resolve(search, pathname, pins)
         panel = views.holder.get().panels[safe_id(panel_id, "panel")]
+        missing = views.missing_tables(panel, res.ctx.snapshot)
+        if missing:  # not an error: the data is not delivered yet
+            joined = "、".join(missing) if lang == "zh" else ", ".join(missing)
+            return failed, None, views.stamp(res), [t("waiting_panel", lang).format(tables=joined)], ""
         out = views.render(panel, res, client_key=client_key)
-        return out.value, out.key, views.stamp(res), None, views.sql_meta(res, panel)
+        return out.value, out.key, views.stamp(res, panel), None, views.sql_meta(res, panel)
     except Exception as exc:  # noqa: BLE001 - any failure of one panel
         return failed, None, "", views.error_card(exc, lang), ""
 

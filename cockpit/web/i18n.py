@@ -16,6 +16,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "live": ("最新", "live"),
     "lang_toggle": ("English", "中文"),
     "as_of": ("数据截至", "As of"),
+    "waiting_page": ("本页等待数据：当前数据快照尚未收到 {tables} 表，数据提供方交付后本页自动显示",
+                     "This page waits for data: the current snapshot has no {tables} table yet; the page "
+                     "appears once the data is delivered"),
+    "waiting_panel": ("等待数据：当前数据快照尚未收到 {tables} 表", "Waiting for data: the current snapshot has no {tables} table"),
+    "assessed": ("考核月份 {month}（{period} 尚未考核）", "assessed month {month} ({period} not yet assessed)"),
+    "not_assessed": ("{period} 及以前尚无考核数据", "no street assessment up to {period} yet"),
     "snapshot_short": ("快照", "snapshot"),
     "csv": ("下载CSV", "CSV"),
     "sql": ("查看SQL", "SQL"),

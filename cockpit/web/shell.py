@@ -102,12 +102,13 @@ class Controls:
     user: str | None = None  # the signed-in account (None: logins off)
     auth_off: bool = False  # logins are off (local demo): the bar says so
     show_sql: bool = True  # analysts see SQL and bound values; leaders do not
+    hidden_pages: frozenset = frozenset()  # ids of pages left out of the navigation (waiting for data)
 
 
 def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl: Controls) -> html.Header:
     nav = [dcc.Link(p.title.get(lang), href=p.path + ctl.nav_query, id={"type": "nav", "page": p.id},
                     className="nav-link active" if page and p.id == page.id else "nav-link")
-           for p in catalog.pages]
+           for p in catalog.pages if p.id not in ctl.hidden_pages]
     controls = html.Div(className="controls", children=[
         html.Label([t("period", lang), dcc.Dropdown(id={"type": "period", "i": 0}, clearable=False, searchable=False,
                                                      className="ctl-period", options=ctl.period_options,
@@ -158,12 +159,14 @@ def page_view(catalog: Catalog, page: PageSpec, lang: str, demo: bool, outputs: 
     ])
 
 
-def not_found(catalog: Catalog, lang: str, demo: bool, message: str, ctl: Controls | None = None) -> html.Div:
+def not_found(catalog: Catalog, lang: str, demo: bool, message: str, ctl: Controls | None = None,
+              page: PageSpec | None = None) -> html.Div:
+    """A page with a notice instead of panels (no such page, no data, or data not delivered yet)."""
     ctl = ctl or Controls()
     return html.Div(className="app", children=[
-        top_bar(catalog, None, lang, demo, ctl),
+        top_bar(catalog, page, lang, demo, ctl),
         sub_bar(None, lang, ctl),
-        html.Div(className="notice", children=[html.H2(message)]),
+        html.Div(className="notice", role="status", children=[html.H2(message)]),
     ])
 
 
