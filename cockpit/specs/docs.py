@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.query import QueryContext
 from cockpit.relations import RELATIONS
-from cockpit.specs.models import Grid, PageSpec, PanelSpec
+from cockpit.cases import CASE_RELATIONS
+from cockpit.specs.models import CasesSpec, Grid, PageSpec, PanelSpec
 from cockpit.visuals.base import Host, PanelContext, Visual
 from cockpit.visuals.registry import visuals
 
@@ -79,6 +80,15 @@ def render_panels_markdown() -> str:
         out.append(f"| `{name}` | {doc} |")
     out += ["", "## Panel file (`layouts/panels/<id>.toml`; the file name is the id)", ""]
     out += _options_table(PanelSpec)
+    out += ["", "### Drill-through (`[cases]`)", "",
+            "The rows behind a figure, opened from the panel's 明细 link (`/cases/<panel>`), with the page's "
+            "jurisdiction, period and cross-filters, and the last point clicked in the panel through `match`. "
+            "The condition and matches refer to the relation's columns as `c.<column>`.", ""]
+    out += _options_table(CasesSpec)
+    out += ["", "| case relation | columns | holds |", "|---|---|---|"]
+    for name, rel in CASE_RELATIONS.items():
+        cols = ", ".join(f"`{c.name}`" for c in rel.columns)
+        out.append(f"| `{name}` | {cols} | {rel.description} |")
     out += ["", "## Page file (`layouts/<id>.toml`)", ""]
     out += _options_table(PageSpec)
     out += ["", "A grid (`[page]`, `[wall.\"16:9\"]`):", ""]

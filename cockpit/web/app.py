@@ -17,6 +17,9 @@ from cockpit.web.shell import app_layout
 from cockpit.web.views import Views
 from cockpit.web.wiring import register_callbacks
 from cockpit.web.wall.routes import register_wall_routes
+from cockpit.web.cases import register_case_routes
+from cockpit.web.lineage import register_lineage_routes
+from cockpit.web.brief import register_brief_routes
 
 
 class CockpitDash(Dash):
@@ -54,6 +57,9 @@ def create_app(settings: Settings, db: Database, layouts: Path | None = None, de
     views = Views(holder, db, settings)
     register_callbacks(app, views)
     register_wall_routes(app.server, views)
+    register_case_routes(app.server, views)  # /cases/<panel>: the rows behind a figure
+    register_lineage_routes(app.server, views)  # /lineage/<panel>, /quality, /trace/flags
+    register_brief_routes(app.server, views)  # /brief/<page>(.pdf): the briefing 汇报材料
 
     _register_assets(app)
     # Malformed callback bodies get a 400; every response gets the security headers (CSP etc.).

@@ -51,6 +51,12 @@ def panel_card(panel: Panel, lang: str, kind_output: str, show_sql: bool = True)
                     html.Div(id={"type": "sqlmeta", "panel": pid, "out": kind_output}, className="panel-sql-meta"),
                 ]),
             ]),
+            # Lineage (and the cases behind the figure) one click away; assets/40_trace.js adds the
+            # page's state and the last clicked point to these links when they are followed.
+            html.A(t("lineage", lang), href=f"/lineage/{pid}", className="panel-lineage trace-link",
+                   title=t("lineage_tip", lang), **{"data-panel": pid}),
+            *([html.A(t("cases", lang), href=f"/cases/{pid}", className="panel-cases trace-link",
+                      title=t("cases_tip", lang), **{"data-panel": pid})] if spec.cases is not None else []),
             html.Button(t("csv", lang), id={"type": "csv", "panel": pid}, className="panel-csv", n_clicks=0),
             dcc.Download(id={"type": "download", "panel": pid}),
         ]),
@@ -143,6 +149,12 @@ def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
             t("street", lang),
             dcc.Dropdown(id={"type": "street-pick", "i": 0}, placeholder=t("pick_street", lang),
                          className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street)]))
+    if page is not None:
+        # The page's briefing PDF and its data-quality page (assets/40_trace.js adds the state).
+        children.append(html.Div(className="trace-links", children=[
+            html.A(t("quality", lang), href="/quality", className="trace-link quality-link"),
+            html.A(t("brief", lang), href=f"/brief/{page.path.strip('/') or 'index'}.pdf",
+                   className="trace-link brief-link", title=t("brief_tip", lang))]))
     return html.Div(className="subbar", children=children)
 
 
