@@ -307,7 +307,11 @@ class ResultCache:
             config["CACHE_THRESHOLD"] = 5000
         if s.cache_type == "RedisCache":
             config["CACHE_REDIS_URL"] = s.redis_url
-        self._store = SignedStore(Cache(server, config=config), cache_secret(s))
+            config["CACHE_KEY_PREFIX"] = "cockpit:"
+            # Bounded waits: a Redis that does not answer costs one short wait, then is left alone.
+            config["CACHE_OPTIONS"] = {"socket_connect_timeout": s.redis_timeout_s,
+                                       "socket_timeout": s.redis_timeout_s}
+        self._store = SignedStore(Cache(server, config=config), cache_secret(s), retry_s=s.cache_retry_s)
 
     def query(self, sql: str, ctx: QueryContext, db: Database | None = None) -> pd.DataFrame:
         """Cached `run_sql`."""
