@@ -120,7 +120,8 @@ def problems(sql: str) -> list[Problem]:
                                                         exp.ApproxQuantile)):
                 add("quantile", node, "write median(x) (exact on both engines); sqlglot turns "
                     "percentile_cont into an approximation on Spark")
-            elif names & _EPOCH_UNITS:
+            elif names & _EPOCH_UNITS or isinstance(node, (exp.UnixToTime, exp.TimeToUnix)) and names & {
+                    "unix_to_time", "epoch_ms", "epoch_us", "epoch_ns"}:
                 add("epoch in other units", node, "write epoch(x) (seconds, fractional) and scale it")
             elif isinstance(node, exp.TimeToUnix) or "epoch" in names:
                 arg = node.this
@@ -136,22 +137,24 @@ def problems(sql: str) -> list[Problem]:
                 add("a time zone", node, "timestamps are without zone: compare naive timestamps")
             elif names & {"strptime", "str_to_date", "strtodate"} or isinstance(node, exp.StrToTime):
                 add("strptime", node, "cast('YYYY-MM-DD' as date) or bind a value")
-            elif names & {"string_agg", "group_concat", "listagg"} or isinstance(node, exp.GroupConcat):
-                add("string_agg", node, "the order of the parts differs between engines: return rows and join "
-                    "them in the visual")
+            elif (names & {"string_agg", "group_concat", "listagg"} or isinstance(node, exp.GroupConcat)) and not (
+                    node.find(exp.Order)):
+                add("string_agg without ORDER BY", node, "the order of the parts differs between engines: "
+                    "write string_agg(x, ', ' ORDER BY x)")
             elif isinstance(node, exp.TimeToStr) or names & {"strftime", "time_to_str"}:
                 fmt = node.args.get("format")
                 spec = set(re.findall(r"%.", fmt.name)) if isinstance(fmt, exp.Literal) else None
                 if spec is None or not spec <= PORTABLE_FORMATS:
                     add("strftime format", node, "use a literal format of %Y %m %d %H %M %S only")
-            elif names & {"generate_series", "range", "unnest"} and isinstance(node.parent, (exp.From, exp.Join,
-                                                                                              exp.Table)):
-                add("a table function", node, "read rows from a relation (snapshot_months, a rollup) instead")
+            elif (names & {"generate_series", "range", "unnest"} or isinstance(node, exp.Unnest)) and isinstance(
+                    node.parent, (exp.From, exp.Join, exp.Table)):
+                add("a table function in FROM", node, "read rows from a relation (snapshot_months, a rollup), "
+                    "or write unnest(column) in the SELECT list")
         elif isinstance(node, exp.Unnest) and isinstance(node.parent, (exp.From, exp.Join)):
             add("unnest in FROM", node, "write unnest(column) in the SELECT list (one row per element)")
         elif isinstance(node, exp.Qualify):
             add("QUALIFY", node, "filter the window result in an outer query")
-        elif isinstance(node, exp.Star) and (node.args.get("except") or node.args.get("replace")
+        elif isinstance(node, exp.Star) and (node.args.get("except_") or node.args.get("except") or node.args.get("replace")
                                              or node.args.get("rename")):
             add("* EXCLUDE/REPLACE", node, "name the columns")
         elif isinstance(node, exp.DataType) and node.this in (exp.DataType.Type.TIMESTAMPTZ,
@@ -160,9 +163,10 @@ def problems(sql: str) -> list[Problem]:
             add("a zoned timestamp type", node, "cast to timestamp (without zone)")
         elif isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.ARRAY, exp.DataType.Type.LIST):
             add("a list type", node, "lists are not portable: keep one value per row")
-        elif isinstance(node, exp.Placeholder) or (isinstance(node, exp.Parameter)
-                                                   and isinstance(node.parent, exp.In)
-                                                   and node.arg_key == "field"):
+        elif isinstance(node, (exp.Placeholder, exp.Parameter)) and (
+                (isinstance(node.parent, exp.In) and node.arg_key in ("field", "query"))
+                or isinstance(node.parent, (exp.Any, exp.All))
+                or (isinstance(node.parent, exp.Paren) and isinstance(node.parent.parent, (exp.Any, exp.All)))):
             add("a list parameter", node, "bind one value per parameter; compare with IN (subquery)")
     return found
 

@@ -89,3 +89,16 @@ def stop(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
         proc.wait()
+
+
+def serve_foreground(port: int) -> int:
+    """`cockpit spark-server`: run the server in the foreground until Ctrl-C."""
+    argv, env = server_command(port)
+    print(f"==> Spark Connect server on sc://127.0.0.1:{port} (local[2], UTC, TIMESTAMP_NTZ); "
+          f"use it with COCKPIT_ENGINE=spark COCKPIT_SPARK_REMOTE=sc://127.0.0.1:{port}", flush=True)
+    proc = subprocess.Popen(argv, env=env, start_new_session=True)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        stop(proc)
+        return 0
