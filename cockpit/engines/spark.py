@@ -73,12 +73,13 @@ class SparkEngine:
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.remote(self.remote).create()
+        # The session settings DuckDB's meaning needs (UTC, TIMESTAMP_NTZ, ANSI), whatever the
+        # server's defaults; a setting the server does not let a session change is left as it is.
         for key, value in SESSION_CONF.items():
-            if key != "spark.sql.timestampType" or spark.conf.get(key, None) != value:
-                try:
-                    spark.conf.set(key, value)
-                except Exception:  # a static setting: the server was started with it (make spark)
-                    pass
+            try:
+                spark.conf.set(key, value)
+            except Exception:
+                pass
         for name, (kind, source) in _table_sources(Path(snapshot_dir).resolve()).items():
             if kind == "parquet":
                 frame = spark.read.parquet(str(source))
