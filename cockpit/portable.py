@@ -8,11 +8,12 @@ sqlglot's own DuckDB→Spark translation fails or silently changes the meaning:
 
 | DuckDB | sqlglot writes | why that is wrong | we write |
 |---|---|---|---|
-| `epoch(ts)` | `UNIX_TIMESTAMP(ts)` | whole seconds (drops the fraction) | `unix_micros(CAST(ts AS TIMESTAMP_LTZ)) / 1e6` (a double, UTC session) |
+| `epoch(ts)` | `UNIX_TIMESTAMP(ts)` | whole seconds (drops the fraction) | `CAST(UNIX_MICROS(CAST(ts AS TIMESTAMP_LTZ)) AS DOUBLE) / 1000000` (UTC session) |
 | `date_trunc('month', x)` | `TRUNC(x, 'MONTH')` / `DATE_TRUNC` | a DATE, or a zoned timestamp; DuckDB gives a naive timestamp | `CAST(DATE_TRUNC('MONTH', x) AS TIMESTAMP_NTZ)` |
 | `x - INTERVAL 60 DAY` on a DATE | `x - INTERVAL '60' DAY` | a DATE; DuckDB gives a naive timestamp | `CAST(x AS TIMESTAMP_NTZ) - INTERVAL …` |
 | `WITH a AS NOT MATERIALIZED (…)` | kept | Spark has no materialisation hint | `WITH a AS (…)` |
-| `1.0` (a decimal literal) | `1.0` | Spark's decimal arithmetic widens differently (and overflows under ANSI) | a DOUBLE literal `1.0D` |
+| a WITH inside a subquery | hoisted to the top | two methods' CTEs of one name collide | left where it is |
+| `1.0` (a decimal literal) | `1.0` | Spark's decimal arithmetic widens differently (and overflows under ANSI) | `CAST(1.0 AS DOUBLE)` |
 
 Constructs with no faithful translation are refused by `problems` instead (see `RULES`): among
 them `date_diff` (DuckDB counts boundaries, Spark elapsed units), day-of-week numbering,
@@ -76,13 +77,6 @@ def _name(node: exp.Expression) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
     return node.sql_name().lower() if isinstance(node, exp.Func) else ""
-
-
-def _written_name(node: exp.Func) -> str:
-    """The name the author wrote, e.g. 'dayofweek' for exp.DayOfWeek (sqlglot keeps it in meta or
-    we fall back on the class's SQL names)."""
-    names = getattr(type(node), "_sql_names", None) or [_name(node)]
-    return names[0].lower() if names else _name(node)
 
 
 def _function_names(node: exp.Func) -> set[str]:
