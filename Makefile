@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 BENCH_ARGS ?=
 
-.PHONY: run test install install-test system-deps demo check lint clean bench
+.PHONY: run test install install-test system-deps demo check lint clean bench bench-engines spark
 
 $(STAMP): pyproject.toml
 	@echo "==> creating virtual environment in $(VENV)"
@@ -55,6 +55,11 @@ test: install-test system-deps
 check: install
 	@$(VENV)/bin/cockpit check
 
+## make spark: a local Spark Connect server for COCKPIT_ENGINE=spark (local[2], UTC, TIMESTAMP_NTZ; Ctrl-C stops it)
+SPARK_PORT ?= 15002
+spark: install-test system-deps
+	@$(VENV)/bin/cockpit spark-server --port $(SPARK_PORT)
+
 clean:
 	rm -rf $(VENV) data/store data/cache data/demo-drop test-artifacts
 
@@ -63,3 +68,7 @@ clean:
 bench: $(BENCH_STAMP) system-deps
 	@$(PY) bench/bench_cockpit.py $(BENCH_ARGS)
 	@$(PY) bench/bench_wall.py
+
+## make bench-engines: latency per panel on DuckDB and Spark, cold and through a shared Redis, and the cache hit rate of many walls
+bench-engines: install-test system-deps
+	@$(PY) bench/bench_engines.py
