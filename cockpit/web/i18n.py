@@ -15,6 +15,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "snapshot": ("数据快照", "Snapshot"),
     "live": ("最新", "live"),
     "lang_toggle": ("English", "中文"),
+    "menu": ("筛选与设置", "Filters & settings"),
     "as_of": ("数据截至", "As of"),
     "snapshot_short": ("快照", "snapshot"),
     "csv": ("下载CSV", "CSV"),

@@ -126,12 +126,15 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl:
         html.Span(t("auth_off_badge", lang), className="auth-off-badge", title=t("auth_off_note", lang))
         if ctl.auth_off else None,
     ])
+    # Phone layout only (CSS): the controls fold into a menu this button opens (assets/20_phone_menu.js).
+    menu = html.Button(["☰ ", t("menu", lang)], className="menu-btn", type="button", title=t("menu", lang),
+                       **{"aria-expanded": "false"})
     account = None
     if ctl.user:
         account = html.Form(action="/logout", method="post", className="account", children=[
             html.Span(ctl.user, className="account-name"),
             html.Button(t("logout", lang), type="submit", className="logout-btn")])
-    return html.Header(className="topbar", children=[brand, html.Nav(nav, className="nav"), controls, account])
+    return html.Header(className="topbar", children=[brand, menu, html.Nav(nav, className="nav"), controls, account])
 
 
 def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
