@@ -233,3 +233,28 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_p
                         period=None if period == periods[0] else period,
                         street=state.street if state.street == street else None)
     return Resolved(ctx=ctx, state=clean, root=root, regions=index, periods=periods)
+
+
+def followed_filters(db: Database, snapshot: str, sql: str) -> frozenset[str]:
+    """The cross-filter fields that narrow the result of panel SQL `sql`: every field that is a column
+    of a `<view>_scoped` relation it reads (the scoped relations honour those), and every field it
+    binds itself (`$f_<field>`). A field outside this set leaves the result unchanged, so the panel
+    must say that it does not follow it (named relations such as `early_warnings` compute on their
+    own and follow none)."""
+    from cockpit.sqlguard import parse
+
+    key = ("followed_filters", snapshot, sql)
+    if key in db.memo:
+        return db.memo[key]
+    fields: set[str] = set()
+    found = parse(sql)
+    if not isinstance(found, str):
+        views = set(db.tables(snapshot))
+        for _, _, name in found.tables:
+            view = name[: -len("_scoped")] if name.endswith("_scoped") else None
+            if view in views:
+                columns = set(db.columns(snapshot, view))
+                fields |= {f for f in CROSS_FILTER_FIELDS if f in columns}
+    fields |= {f for f in CROSS_FILTER_FIELDS if re.search(rf"\$f_{f}\b", sql)}
+    db.memo[key] = frozenset(fields)
+    return db.memo[key]

@@ -160,7 +160,7 @@ def _panel_outputs(views: Views, search: Any, pathname: Any, pins: Any, panel_id
         res = views.resolve(search, pathname, pins)
         panel = views.holder.get().panels[safe_id(panel_id, "panel")]
         out = views.render(panel, res, client_key=client_key)
-        return out.value, out.key, views.stamp(res), None, views.sql_meta(res, panel)
+        return out.value, out.key, views.stamp(res, panel), None, views.sql_meta(res, panel)
     except Exception as exc:  # noqa: BLE001 - any failure of one panel
         return failed, None, "", views.error_card(exc, lang), ""
 

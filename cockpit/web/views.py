@@ -11,12 +11,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
-from dash import Patch
+from dash import Patch, html
 from flask import has_request_context, request
 
 from cockpit.access import users
 from cockpit.db import Database
-from cockpit.filters import FilterState, Resolved, parse_query, resolve
+from cockpit.filters import FilterState, Resolved, followed_filters, parse_query, resolve
 from cockpit.query import QueryContext, QueryError, results
 from cockpit.settings import Settings
 from cockpit.specs.loader import Panel
@@ -194,7 +194,8 @@ class Views:
         df, frames = self.data(panel, res)
         rctx = self.render_context(panel, res, wall=wall)
         rctx.frames = frames
-        rctx.panel = PanelContext(panel_id=panel.spec.id, res=res, query=self.panel_context(panel, res), db=self.db)
+        rctx.panel = PanelContext(panel_id=panel.spec.id, res=res, query=self.panel_context(panel, res), db=self.db,
+                                  selected=self.selected(panel, res))
         options = localized(panel.wall_options if wall else panel.options, res.ctx.lang)
         if visual.prepare is not None:
             rctx.extra.update(visual.prepare(rctx.panel))
@@ -204,6 +205,28 @@ class Views:
         if key is not None and client_key == key:
             return Rendered(patch_of(visual.update(df, options, rctx)), key, patched=True)
         return Rendered(visual.render(df, options, rctx), key)
+
+    def selected(self, panel: Panel, res: Resolved) -> dict[str, str]:
+        """{column: shown value} of the page's filter on this panel's own cross-filter (none: {})."""
+        xf = panel.spec.cross_filter
+        value = res.ctx.filters.get(xf.field) if xf is not None else None
+        if value is None:
+            return {}
+        if xf.column in panel.spec.translate:
+            text = self.holder.get().value_labels.get(value)
+            value = text.get(res.ctx.lang) if text else value
+        return {xf.column: value}
+
+    def ignored_filters(self, panel: Panel, res: Resolved) -> list[str]:
+        """The page's active cross-filters that this panel's result does not follow (its own
+        cross-filter excepted: it keeps every value to switch to, and highlights the chosen one)."""
+        active = self.panel_context(panel, res).filters
+        if not active:
+            return []
+        followed: set[str] = set()
+        for sql in (panel.spec.sql, *panel.spec.queries.values()):
+            followed |= followed_filters(self.db, res.ctx.snapshot, sql)
+        return sorted(f for f in active if f not in followed)
 
     def untranslate(self, shown: str) -> str:
         """The data value behind a display name (itself when it is not a display name)."""
@@ -223,8 +246,16 @@ class Views:
             df[col] = [labels[v].get(lang) if isinstance(v, str) and v in labels else v for v in df[col]]
         return df
 
-    def stamp(self, res: Resolved) -> str:
-        return f"{t('as_of', res.ctx.lang)} {res.ctx.as_of.isoformat()}"
+    def stamp(self, res: Resolved, panel: Panel | None = None) -> Any:
+        """The panel's "as of" line, and a note naming the active filters it does not follow."""
+        text = f"{t('as_of', res.ctx.lang)} {res.ctx.as_of.isoformat()}"
+        ignored = self.ignored_filters(panel, res) if panel is not None else []
+        if not ignored:
+            return text
+        lang = res.ctx.lang
+        names = t("list_sep", lang).join(t(f"f_{f}", lang) for f in ignored)
+        return [text, html.Span(t("filter_ignored", lang).format(fields=names), className="panel-unfiltered",
+                                title=t("filter_ignored_note", lang))]
 
     def sql_meta(self, res: Resolved, panel: Panel) -> str:
         """Snapshot and the values this panel's SQL bound (as bound, cross-filter included)."""
