@@ -12,7 +12,7 @@ import math
 from typing import Any, Literal
 
 import pandas as pd
-from dash import html
+from dash import MATCH, Input, Output, Patch, dcc, html
 from dash_ag_grid import AgGrid
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,21 @@ GOOD_CLASS = "cockpit-cell-good"  # a change in the good direction (green ▲ wh
 BAD_CLASS = "cockpit-cell-bad"  # a change in the bad direction (red ▼ when up is good)
 WALL_ROWS = 10
 MAX_ROWS = 500  # paginated tables still send at most this many rows to the browser
+SEARCH_FROM = 12  # a table with more rows than this gets a search box
+MAX_SEARCH = 64  # characters of a search the server passes on to the grid
+
+#: AG Grid's own words (pager, no-rows overlay) in each language; the pager reads
+#: "1 至 50 / 69" and "页 1 / 2" in Chinese, "1 to 50 of 69" and "Page 1 of 2" in English.
+LOCALE_TEXT = {
+    "zh": {"to": "至", "of": "/", "page": "页", "more": "更多", "firstPage": "首页", "previousPage": "上一页",
+           "nextPage": "下一页", "lastPage": "末页", "pageSizeSelectorLabel": "每页：",
+           "ariaPageSizeSelectorLabel": "每页行数", "loadingOoo": "加载中…", "pageLastRowUnknown": "?"},
+    "en": {"to": "to", "of": "of", "page": "Page", "more": "more", "firstPage": "First page",
+           "previousPage": "Previous page", "nextPage": "Next page", "lastPage": "Last page",
+           "pageSizeSelectorLabel": "Page size:", "ariaPageSizeSelectorLabel": "Page size",
+           "loadingOoo": "Loading…", "pageLastRowUnknown": "?"},
+}
+SEARCH_TEXT = {"zh": ("搜索表格…", "在本表中搜索"), "en": ("Search the table…", "Search this table")}
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 
 
@@ -180,18 +195,45 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
         "suppressFieldDotNotation": True,  # a column named 'a.b' is a column, not a path
         "suppressCellFocus": True, "animateRows": False, "enableCellTextSelection": True,
         "enableBrowserTooltips": True,
-        "localeText": {"noRowsToShow": no_data_text(ctx)},
+        "localeText": {**LOCALE_TEXT["en" if ctx.lang == "en" else "zh"], "noRowsToShow": no_data_text(ctx)},
         "pagination": paginate,
     }
     if paginate:
         options.update(paginationPageSize=limit, paginationPageSizeSelector=False)
-    return AgGrid(
+    searchable = not ctx.wall and len(shown) > SEARCH_FROM
+    if not ctx.wall:
+        # The grid fills its panel and scrolls its own rows, so the header (and the pager) stay in
+        # view however long the table is.
+        options["domLayout"] = "normal"
+    grid = AgGrid(
         id={"type": "grid", "panel": ctx.panel_id},
         className=f"cockpit-grid cockpit-grid--{ctx.theme}" + (" cockpit-grid--wall" if ctx.wall else ""),
         columnDefs=defs, rowData=rows,
         defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "filter": False},
-        dashGridOptions=options, style={"width": "100%"},
+        dashGridOptions=options, style={"width": "100%"} if ctx.wall else {"width": "100%", "height": "100%"},
     )
+    if ctx.wall:
+        return grid
+    placeholder, label = SEARCH_TEXT["en" if ctx.lang == "en" else "zh"]
+    search = html.Label(className="cockpit-table__find", children=[
+        html.Span(label, className="cockpit-sr-only"),  # the box's name for screen readers
+        dcc.Input(id={"type": "grid-search", "panel": ctx.panel_id}, type="search", debounce=0.3,
+                  placeholder=placeholder, className="cockpit-table__search", maxLength=MAX_SEARCH),
+    ]) if searchable else None
+    return html.Div([search, html.Div(grid, className="cockpit-table__grid")], className="cockpit-table")
+
+
+def search_options(text: Any) -> Patch:
+    """The grid's quick filter for what the viewer typed (anything else than text: no filter)."""
+    patch = Patch()
+    patch["quickFilterText"] = text[:MAX_SEARCH] if isinstance(text, str) else ""
+    return patch
+
+
+def register_callbacks(app, host) -> None:
+    """The search box of a long table filters its rows in the browser (AG Grid's quick filter)."""
+    app.callback(Output({"type": "grid", "panel": MATCH}, "dashGridOptions"),
+                 Input({"type": "grid-search", "panel": MATCH}, "value"), prevent_initial_call=True)(search_options)
 
 
 def _wall_text(col: TableColumn, v: Any, numeric: bool, lang: str) -> str:
@@ -256,5 +298,5 @@ def _compare(x: float, op: str, value: float | str) -> bool:
 
 
 VISUAL = Visual(name="ranking_table", options=RankingTableOptions, render=render, columns=_columns,
-                output="component", wall=wall,
+                output="component", wall=wall, register_callbacks=register_callbacks,
                 description="sortable ranking table with number formats, in-cell bars, ▲/▼ changes and highlights")
