@@ -24,6 +24,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ref": ("请联系管理员，参考号", "please tell the administrator, reference"),
     "street": ("街道", "Street"),
     "pick_street": ("选择街道", "Choose a street"),
+    "street_default": ("（默认：{month} 考核排名末位）", " (default: lowest-ranked in {month})"),
     "filters": ("筛选", "Filters"),
     "clear": ("清除", "clear"),
     "not_found": ("页面不存在", "Page not found"),

@@ -210,7 +210,11 @@ def street_options(res: Resolved, lang: str) -> list[dict]:
     for code in codes:
         street = res.regions.get(code)
         parent = res.regions.get(street.parent)
-        options.append({"label": f"{parent.label(lang) if parent else ''} · {street.label(lang)}", "value": code})
+        label = f"{parent.label(lang) if parent else ''} · {street.label(lang)}"
+        if code == res.ctx.street and res.street_basis is not None:
+            # The page chose this street (the URL named none): say why.
+            label += t("street_default", lang).format(month=res.street_basis.strftime("%Y-%m"))
+        options.append({"label": label, "value": code})
     return options
 
 
