@@ -49,6 +49,22 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
+#: The words of Dash's dropdowns (their `labels`), which are English unless set.
+DROPDOWN_LABELS = {
+    "zh": {"select_all": "全选", "deselect_all": "全不选", "selected_count": "已选 {num_selected} 项",
+           "search": "搜索", "clear_search": "清除搜索", "clear_selection": "清除选择",
+           "no_options_found": "没有匹配的选项"},
+    "en": {"select_all": "Select all", "deselect_all": "Deselect all", "selected_count": "{num_selected} selected",
+           "search": "Search", "clear_search": "Clear search", "clear_selection": "Clear selection",
+           "no_options_found": "No options found"},
+}
+
+
+def dropdown_labels(lang: str) -> dict[str, str]:
+    """Dash dropdown `labels` in `lang`."""
+    return DROPDOWN_LABELS["en" if lang == "en" else "zh"]
+
+
 def t(key: str, lang: str) -> str:
     """The string `key` in `lang` ('zh' or 'en')."""
     zh, en = STRINGS[key]

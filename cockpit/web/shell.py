@@ -12,7 +12,7 @@ from dash import dcc, html
 from cockpit.filters import FilterState, Resolved
 from cockpit.specs.loader import Catalog, Panel
 from cockpit.specs.models import Grid, PageSpec
-from cockpit.web.i18n import t
+from cockpit.web.i18n import dropdown_labels, t
 
 
 def app_layout() -> html.Div:
@@ -111,13 +111,14 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl:
     controls = html.Div(className="controls", children=[
         html.Label([t("period", lang), dcc.Dropdown(id={"type": "period", "i": 0}, clearable=False, searchable=False,
                                                      className="ctl-period", options=ctl.period_options,
-                                                     value=ctl.period)]),
+                                                     value=ctl.period, labels=dropdown_labels(lang))]),
         html.Label([t("compare", lang), dcc.Dropdown(
             id={"type": "cmp", "i": 0}, clearable=False, searchable=False, className="ctl-cmp", value=ctl.cmp,
-            options=[{"label": t(f"cmp_{k}", lang), "value": k} for k in ("prev", "yoy", "none")])]),
+            options=[{"label": t(f"cmp_{k}", lang), "value": k} for k in ("prev", "yoy", "none")],
+            labels=dropdown_labels(lang))]),
         html.Label([t("snapshot", lang), dcc.Dropdown(id={"type": "snap", "i": 0}, clearable=False, searchable=False,
                                                        className="ctl-snap", options=ctl.snap_options,
-                                                       value=ctl.snap)]),
+                                                       value=ctl.snap, labels=dropdown_labels(lang))]),
         html.Button(t("lang_toggle", lang), id={"type": "lang-btn", "i": 0}, className="lang-btn", n_clicks=0),
     ])
     brand = html.Div(className="brand", children=[
@@ -144,7 +145,8 @@ def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
         children.append(html.Label(className="street-pick", children=[
             t("street", lang),
             dcc.Dropdown(id={"type": "street-pick", "i": 0}, placeholder=t("pick_street", lang),
-                         className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street)]))
+                         className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street,
+                         labels=dropdown_labels(lang))]))
     return html.Div(className="subbar", children=children)
 
 

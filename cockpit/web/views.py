@@ -18,8 +18,10 @@ from cockpit.access import users
 from cockpit.db import Database
 from cockpit.filters import FilterState, Resolved, followed_filters, parse_query, resolve
 from cockpit.query import QueryContext, QueryError, results
+from cockpit.regions import region_index
 from cockpit.settings import Settings
 from cockpit.specs.loader import Panel
+from cockpit.text import has_chinese, romanized
 from cockpit.visuals.base import PanelContext, RenderContext, localized, safe_id
 from cockpit.visuals.registry import get_visual
 from cockpit.web import shell
@@ -185,7 +187,7 @@ class Views:
         qctx = self.panel_context(panel, res)
         df = results.query(panel.spec.sql, qctx, self.db)
         frames = {name: results.query(sql, qctx, self.db) for name, sql in panel.spec.queries.items()}
-        return self.translated(df, panel, qctx.lang), frames
+        return self.translated(df, panel, qctx.lang, qctx.snapshot), frames
 
     def render(self, panel: Panel, res: Resolved, client_key: Any = None, wall: bool = False) -> Rendered:
         """The panel through its kind: `prepare`, then a value-only `update` as a Patch when the
@@ -213,8 +215,8 @@ class Views:
         if value is None:
             return {}
         if xf.column in panel.spec.translate:
-            text = self.holder.get().value_labels.get(value)
-            value = text.get(res.ctx.lang) if text else value
+            value = self.shown(value, self.holder.get().value_labels, res.ctx.lang,
+                               self.place_names(res.ctx.snapshot) if res.ctx.lang == "en" else {})
         return {xf.column: value}
 
     def ignored_filters(self, panel: Panel, res: Resolved) -> list[str]:
@@ -235,16 +237,40 @@ class Views:
                 return value
         return shown
 
-    def translated(self, df: pd.DataFrame, panel: Panel, lang: str) -> pd.DataFrame:
-        """The panel's `translate` columns shown through layouts/labels.toml in `lang`."""
+    def translated(self, df: pd.DataFrame, panel: Panel, lang: str, snapshot: str | None = None) -> pd.DataFrame:
+        """The panel's `translate` columns in `lang`: the display name layouts/labels.toml gives a
+        value; in English, a Chinese value without one in pinyin (`cockpit.text.romanized`), so an
+        English screen never mixes languages; anything else as it is."""
         labels = self.holder.get().value_labels
         columns = [c for c in panel.spec.translate if c in df.columns]
-        if not columns or not labels:
+        if not columns:
             return df
+        places = self.place_names(snapshot) if lang == "en" and snapshot else {}
         df = df.copy()  # results may be shared through the cache
         for col in columns:
-            df[col] = [labels[v].get(lang) if isinstance(v, str) and v in labels else v for v in df[col]]
+            df[col] = [self.shown(v, labels, lang, places) for v in df[col]]
         return df
+
+    def place_names(self, snapshot: str) -> dict[str, str]:
+        """{Chinese name: English name} of the snapshot's regions that have one (`name_en`)."""
+        key = ("place_names", snapshot)
+        if key not in self.db.memo:
+            index = region_index(self.db, snapshot)
+            self.db.memo[key] = {r.name: r.name_en for r in index.by_code.values() if r.name_en}
+        return self.db.memo[key]
+
+    @staticmethod
+    def shown(value: Any, labels: dict, lang: str, places: dict[str, str] | None = None) -> Any:
+        """One data value as a `translate` column shows it in `lang`: its display name in
+        layouts/labels.toml; in English, else the English name of the region so named (street
+        names read the same in every panel), else pinyin; otherwise as it is."""
+        if not isinstance(value, str):
+            return value
+        if value in labels:
+            return labels[value].get(lang)
+        if lang != "en" or not has_chinese(value):
+            return value
+        return (places or {}).get(value) or romanized(value)
 
     def stamp(self, res: Resolved, panel: Panel | None = None) -> Any:
         """The panel's "as of" line, and a note naming the active filters it does not follow."""
