@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from browser_support import PAGES, assert_healthy, open_page
+from browser_support import PAGES, assert_healthy, open_page, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -53,3 +53,19 @@ def test_the_chinese_ui_has_chinese_pager_and_dropdown_search(server, page):
     page.locator(".ctl-street").click()
     search = page.locator(".dash-dropdown-content input.dash-dropdown-search")
     assert search.get_attribute("placeholder") == "搜索"
+
+
+CUT_JS = """
+(panel) => [...document.querySelectorAll(`#panel-${panel} .ag-header-cell-text, #panel-${panel} [col-id=street] .ag-cell-value, #panel-${panel} [col-id=county] .ag-cell-value`)]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)
+"""
+
+
+def test_english_names_and_headers_are_not_cut(server, page):
+    # street and county names and every header whole (long free text, e.g. a veto reason in
+    # pinyin, is capped: an ellipsis and the whole text on hover)
+    open_page(page, server.url + "/rankings?lang=en")
+    for panel in ("ranking_full", "veto_list"):
+        assert page.evaluate(CUT_JS, panel) == [], panel
+    assert page.locator("#panel-ranking_full .ag-cell-value").first.is_visible()
+    save_screenshot(page, "rankings_english")

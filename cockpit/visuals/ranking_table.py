@@ -25,6 +25,7 @@ WALL_ROWS = 10
 MAX_ROWS = 500  # paginated tables still send at most this many rows to the browser
 SEARCH_FROM = 12  # a table with more rows than this gets a search box
 MAX_SEARCH = 64  # characters of a search the server passes on to the grid
+MAX_TEXT_WIDTH = 240  # px a text column may claim for its longest value
 
 #: AG Grid's own words (pager, no-rows overlay) in each language; the pager reads
 #: "1 至 50 / 69" and "页 1 / 2" in Chinese, "1 to 50 of 69" and "Page 1 of 2" in English.
@@ -124,6 +125,11 @@ def _cell_style(col: TableColumn, top: float | None, bar_color: str) -> str | No
     return expr
 
 
+def _text_width(text: str, size: int) -> float:
+    """About how wide `text` is drawn at `size` px: a CJK character a full em, others about 0.56 em."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.56 for ch in text)
+
+
 def _cell(v: Any, numeric: bool, lang: str) -> Any:
     if numeric:
         return to_float(v)
@@ -157,6 +163,7 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
     rows = [{f: _cell(v, numeric[f], ctx.lang) for f, v in zip(fields, rec)}
             for rec in shown[fields].itertuples(index=False, name=None)]
 
+    size = 18 if ctx.wall else 13
     defs = []
     for c in cols:
         d: dict[str, Any] = {"field": c.field, "headerName": c.label.get(ctx.lang) if c.label else ctx.label(c.field),
@@ -177,14 +184,19 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
             d["tooltipField"] = c.field  # long names are cut with an ellipsis; hover shows them whole
             if c.highlight:
                 d["cellStyle"] = {"function": _cell_style(c, None, o.bar_color)}
+        # Text gets room for its longest value (English names are long: "Xinyu Subdistrict"), up
+        # to a cap; beyond it, the ellipsis and the tooltip.
+        need = 0 if numeric[c.field] else int(min(MAX_TEXT_WIDTH, 32 + max(
+            (_text_width(str(r[c.field]), size) for r in rows if r.get(c.field) is not None), default=0)))
         if c.width:
-            # Fixed columns keep their width; the others share what is left (flex).
-            d.update(width=c.width, minWidth=c.width, maxWidth=c.width)
+            # Fixed columns keep their width (a text column widens for its longest value); the
+            # others share what is left (flex).
+            width = max(c.width, need)
+            d.update(width=width, minWidth=width, maxWidth=width)
         else:
-            d.update(flex=1, minWidth=72)
+            d.update(flex=1, minWidth=max(72, need))
         defs.append(d)
 
-    size = 18 if ctx.wall else 13
     params = _js({"fontFamily": FONT, "fontSize": size, "headerFontSize": size, "wrapperBorder": False,
                   "headerFontWeight": 600})
     base = "themeQuartz.withPart(agGrid.colorSchemeDark)" if ctx.theme == "dark" else "themeQuartz"
@@ -209,7 +221,9 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
         id={"type": "grid", "panel": ctx.panel_id},
         className=f"cockpit-grid cockpit-grid--{ctx.theme}" + (" cockpit-grid--wall" if ctx.wall else ""),
         columnDefs=defs, rowData=rows,
-        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "filter": False},
+        # Headers wrap instead of being cut ("vs comparison" in a narrow column).
+        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "filter": False,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},
         dashGridOptions=options, style={"width": "100%"} if ctx.wall else {"width": "100%", "height": "100%"},
     )
     if ctx.wall:
