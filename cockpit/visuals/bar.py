@@ -76,6 +76,13 @@ def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
         else:
             trace.update(x=cats, y=vals)
         data.append(trace)
+    selected = ctx.panel.selected.get(o.x) if ctx.panel is not None else None
+    if selected is not None:
+        # The bar the page filters on stands out; the others stay, faded, to switch to.
+        shown = plain(selected)
+        for trace, (_, cats, _, _) in zip(data, traces):
+            trace.update(selectedpoints=[i for i, c in enumerate(cats) if c == shown],
+                         selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0.3}})
     cat_axis = {"type": "category", "automargin": True}
     val_axis = {"tickformat": o.format.axis, "ticksuffix": o.format.suffix, "gridcolor": "rgba(128,128,128,0.2)",
                 "automargin": True}

@@ -84,6 +84,9 @@ class PanelContext:
     res: Resolved  # the page's resolved state: res.ctx (QueryContext), res.regions, res.state
     query: QueryContext  # what this panel's SQL binds (the page's, less its own cross-filter)
     db: Database  # the process's Database (views of every published snapshot)
+    # The value the page filters on through this panel's own cross-filter, as the panel shows it
+    # ({result column: shown value}; empty when not filtering): a kind highlights it.
+    selected: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def snapshot(self) -> str:

@@ -117,8 +117,9 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
         "type": "indicator",
         "mode": "number+delta" if ref not in (None, 0) else "number",
         "value": value if value is not None else 0,
-        "number": {"valueformat": o.format.d3, "suffix": suffix, "font": {"color": colour,
-                   "size": 44 if ctx.wall else 34}},
+        # No font sizes on the page: plotly then scales number and change to fit the tile, so a
+        # long value ("1,234 / 5,678") on a narrow tile (a phone) is never cut.
+        "number": {"valueformat": o.format.d3, "suffix": suffix, "font": {"color": colour}},
         "domain": {"x": [0, 1], "y": [0.38, 1]},
     }
     if ref not in (None, 0):
@@ -126,7 +127,6 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
             "reference": ref, "relative": o.relative, "valueformat": ".1%" if o.relative else o.format.d3,
             "increasing": {"color": good if o.higher_is_better else bad},
             "decreasing": {"color": bad if o.higher_is_better else good},
-            "font": {"size": 16 if not ctx.wall else 22},
         }
         if in_points(o):
             # Plotly formats the delta like the value: show both in percent units, so the delta is
@@ -135,6 +135,10 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
             indicator["value"] = value * 100
             indicator["number"].update(valueformat=f".{decimals}f", suffix="%" + suffix)
             indicator["delta"].update(reference=ref * 100, valueformat=f".{decimals}f", suffix=POINTS[ctx.lang])
+    if ctx.wall:
+        indicator["number"]["font"]["size"] = 44
+        if "delta" in indicator:
+            indicator["delta"]["font"] = {"size": 22}
     data = [indicator]
     spark = ctx.frames.get(SPARKLINE)
     if spark is not None and not spark.empty and {"x", "y"} <= set(spark.columns):

@@ -34,12 +34,20 @@ DEFAULT_ROWS = 15
 class WhatIfOptions(Options):
     indicator: str = Field(default="indicator", description="column of indicator codes")
     name: str = Field(default="name", description="column of indicator names")
+    unit: str | None = Field(default=None, description="optional column of units, shown after the name")
     weight: str = Field(default="weight", description="column of the published weights")
     rows: int = Field(default=DEFAULT_ROWS, ge=1, le=200, description="streets shown in the re-ranked table")
 
 
 def _columns(o: WhatIfOptions) -> set[str]:
-    return {o.indicator, o.name, o.weight}
+    return {o.indicator, o.name, o.weight} | ({o.unit} if o.unit else set())
+
+
+def _label(name, unit, lang: str) -> str:
+    """An indicator's name with its unit: 办结率（%）, Closure rate (%)."""
+    if unit is None or (not isinstance(unit, str) and pd.isna(unit)) or not str(unit):
+        return str(name)
+    return f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})"
 
 
 def slider_id(panel_id: str, indicator: str) -> dict:
@@ -94,8 +102,10 @@ def render(df: pd.DataFrame, o: WhatIfOptions, ctx: RenderContext):
     # A scenario in the URL (already syntactically clean) applies to the indicators this panel has.
     asked = dict(ctx.panel.res.state.w) if ctx.panel is not None else {}
     sliders, values = [], []
-    for code, name in zip(df[o.indicator], df[o.name]):
+    units = df[o.unit] if o.unit else [None] * len(df)
+    for code, name, unit in zip(df[o.indicator], df[o.name], units):
         code = str(code)
+        name = _label(name, unit, ctx.lang)
         value = round(min(max(asked.get(code, published[code]), 0.0), top), _digits(step))
         values.append(value)
         sliders.append(html.Div(className="whatif-row", children=[
@@ -144,6 +154,12 @@ def whatif_table(res: Resolved, weights: dict[str, float], rows: int, lang: str,
     before = dict(zip(published["street_code"], published["rank_all"]))
     scenario["shift"] = [before.get(c, r) - r for c, r in zip(scenario["street_code"], scenario["rank_all"])]
     scenario = scenario.sort_values("rank_all").head(rows)
+    # Street and county names in the viewer's language, as every other panel shows them.
+    labels = {code: res.regions.get(code).label(lang) for code in scenario["street_code"] if res.regions.get(code)}
+    scenario["name"] = [labels.get(c, n) for c, n in zip(scenario["street_code"], scenario["name"])]
+    if "parent_code" in scenario.columns and "parent_name" in scenario.columns:
+        scenario["parent_name"] = [res.regions.get(p).label(lang) if isinstance(p, str) and res.regions.get(p) else n
+                                   for p, n in zip(scenario["parent_code"], scenario["parent_name"])]
     options = _TABLE.model_copy(update={"rows": rows})
     return ranking_table.render(scenario, options, RenderContext(panel_id="whatif", lang=lang))
 

@@ -12,7 +12,7 @@ from dash import dcc, html
 from cockpit.filters import FilterState, Resolved
 from cockpit.specs.loader import Catalog, Panel
 from cockpit.specs.models import Grid, PageSpec
-from cockpit.web.i18n import t
+from cockpit.web.i18n import dropdown_labels, t
 
 
 def app_layout() -> html.Div:
@@ -118,13 +118,14 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl:
     controls = html.Div(className="controls", children=[
         html.Label([t("period", lang), dcc.Dropdown(id={"type": "period", "i": 0}, clearable=False, searchable=False,
                                                      className="ctl-period", options=ctl.period_options,
-                                                     value=ctl.period)]),
+                                                     value=ctl.period, labels=dropdown_labels(lang))]),
         html.Label([t("compare", lang), dcc.Dropdown(
             id={"type": "cmp", "i": 0}, clearable=False, searchable=False, className="ctl-cmp", value=ctl.cmp,
-            options=[{"label": t(f"cmp_{k}", lang), "value": k} for k in ("prev", "yoy", "none")])]),
+            options=[{"label": t(f"cmp_{k}", lang), "value": k} for k in ("prev", "yoy", "none")],
+            labels=dropdown_labels(lang))]),
         html.Label([t("snapshot", lang), dcc.Dropdown(id={"type": "snap", "i": 0}, clearable=False, searchable=False,
                                                        className="ctl-snap", options=ctl.snap_options,
-                                                       value=ctl.snap)]),
+                                                       value=ctl.snap, labels=dropdown_labels(lang))]),
         html.Button(t("lang_toggle", lang), id={"type": "lang-btn", "i": 0}, className="lang-btn", n_clicks=0),
     ])
     brand = html.Div(className="brand", children=[
@@ -133,12 +134,15 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl:
         html.Span(t("auth_off_badge", lang), className="auth-off-badge", title=t("auth_off_note", lang))
         if ctl.auth_off else None,
     ])
+    # Phone layout only (CSS): the controls fold into a menu this button opens (assets/20_phone_menu.js).
+    menu = html.Button(["☰ ", t("menu", lang)], className="menu-btn", type="button", title=t("menu", lang),
+                       **{"aria-expanded": "false"})
     account = None
     if ctl.user:
         account = html.Form(action="/logout", method="post", className="account", children=[
             html.Span(ctl.user, className="account-name"),
             html.Button(t("logout", lang), type="submit", className="logout-btn")])
-    return html.Header(className="topbar", children=[brand, html.Nav(nav, className="nav"), controls, account])
+    return html.Header(className="topbar", children=[brand, menu, html.Nav(nav, className="nav"), controls, account])
 
 
 def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
@@ -148,7 +152,8 @@ def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
         children.append(html.Label(className="street-pick", children=[
             t("street", lang),
             dcc.Dropdown(id={"type": "street-pick", "i": 0}, placeholder=t("pick_street", lang),
-                         className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street)]))
+                         className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street,
+                         labels=dropdown_labels(lang))]))
     if page is not None:
         # The page's briefing PDF and its data-quality page (assets/40_trace.js adds the state).
         children.append(html.Div(className="trace-links", children=[
@@ -222,7 +227,11 @@ def street_options(res: Resolved, lang: str) -> list[dict]:
     for code in codes:
         street = res.regions.get(code)
         parent = res.regions.get(street.parent)
-        options.append({"label": f"{parent.label(lang) if parent else ''} · {street.label(lang)}", "value": code})
+        label = f"{parent.label(lang) if parent else ''} · {street.label(lang)}"
+        if code == res.ctx.street and res.street_basis is not None:
+            # The page chose this street (the URL named none): say why.
+            label += t("street_default", lang).format(month=res.street_basis.strftime("%Y-%m"))
+        options.append({"label": label, "value": code})
     return options
 
 

@@ -11,17 +11,19 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
-from dash import Patch
+from dash import Patch, html
 from flask import has_request_context, request
 
 from cockpit.access import users
 from cockpit.db import Database
-from cockpit.filters import NO_COMPARISON, FilterState, Resolved, parse_query, resolve
+from cockpit.filters import NO_COMPARISON, FilterState, Resolved, followed_filters, parse_query, resolve
 from cockpit.query import QueryContext, QueryError, referenced_params, results
+from cockpit.regions import region_index
 from cockpit.relations import RELATIONS
 from cockpit.sqlguard import SCOPE_RELATIONS, parse as sqlguard_parse
 from cockpit.settings import Settings
 from cockpit.specs.loader import Panel
+from cockpit.text import has_chinese, romanized
 from cockpit.visuals.base import PanelContext, RenderContext, localized, safe_id
 from cockpit.visuals.registry import get_visual
 from cockpit.web import shell
@@ -215,7 +217,7 @@ class Views:
         qctx = self.panel_context(panel, res)
         df = results.query(panel.spec.sql, qctx, self.db)
         frames = {name: results.query(sql, qctx, self.db) for name, sql in panel.spec.queries.items()}
-        return self.translated(df, panel, qctx.lang), frames
+        return self.translated(df, panel, qctx.lang, qctx.snapshot), frames
 
     def render(self, panel: Panel, res: Resolved, client_key: Any = None, wall: bool = False) -> Rendered:
         """The panel through its kind: `prepare`, then a value-only `update` as a Patch when the
@@ -224,7 +226,8 @@ class Views:
         df, frames = self.data(panel, res)
         rctx = self.render_context(panel, res, wall=wall)
         rctx.frames = frames
-        rctx.panel = PanelContext(panel_id=panel.spec.id, res=res, query=self.panel_context(panel, res), db=self.db)
+        rctx.panel = PanelContext(panel_id=panel.spec.id, res=res, query=self.panel_context(panel, res), db=self.db,
+                                  selected=self.selected(panel, res))
         options = localized(panel.wall_options if wall else panel.options, res.ctx.lang)
         if visual.prepare is not None:
             rctx.extra.update(visual.prepare(rctx.panel))
@@ -235,6 +238,28 @@ class Views:
             return Rendered(patch_of(visual.update(df, options, rctx)), key, patched=True)
         return Rendered(visual.render(df, options, rctx), key)
 
+    def selected(self, panel: Panel, res: Resolved) -> dict[str, str]:
+        """{column: shown value} of the page's filter on this panel's own cross-filter (none: {})."""
+        xf = panel.spec.cross_filter
+        value = res.ctx.filters.get(xf.field) if xf is not None else None
+        if value is None:
+            return {}
+        if xf.column in panel.spec.translate:
+            value = self.shown(value, self.holder.get().value_labels, res.ctx.lang,
+                               self.place_names(res.ctx.snapshot) if res.ctx.lang == "en" else {})
+        return {xf.column: value}
+
+    def ignored_filters(self, panel: Panel, res: Resolved) -> list[str]:
+        """The page's active cross-filters that this panel's result does not follow (its own
+        cross-filter excepted: it keeps every value to switch to, and highlights the chosen one)."""
+        active = self.panel_context(panel, res).filters
+        if not active:
+            return []
+        followed: set[str] = set()
+        for sql in (panel.spec.sql, *panel.spec.queries.values()):
+            followed |= followed_filters(self.db, res.ctx.snapshot, sql)
+        return sorted(f for f in active if f not in followed)
+
     def untranslate(self, shown: str) -> str:
         """The data value behind a display name (itself when it is not a display name)."""
         for value, text in self.holder.get().value_labels.items():
@@ -242,20 +267,45 @@ class Views:
                 return value
         return shown
 
-    def translated(self, df: pd.DataFrame, panel: Panel, lang: str) -> pd.DataFrame:
-        """The panel's `translate` columns shown through layouts/labels.toml in `lang`."""
+    def translated(self, df: pd.DataFrame, panel: Panel, lang: str, snapshot: str | None = None) -> pd.DataFrame:
+        """The panel's `translate` columns in `lang`: the display name layouts/labels.toml gives a
+        value; in English, a Chinese value without one in pinyin (`cockpit.text.romanized`), so an
+        English screen never mixes languages; anything else as it is."""
         labels = self.holder.get().value_labels
         columns = [c for c in panel.spec.translate if c in df.columns]
-        if not columns or not labels:
+        if not columns:
             return df
+        places = self.place_names(snapshot) if lang == "en" and snapshot else {}
         df = df.copy()  # results may be shared through the cache
         for col in columns:
-            df[col] = [labels[v].get(lang) if isinstance(v, str) and v in labels else v for v in df[col]]
+            df[col] = [self.shown(v, labels, lang, places) for v in df[col]]
         return df
 
-    def stamp(self, res: Resolved, panel: Panel | None = None) -> str:
+    def place_names(self, snapshot: str) -> dict[str, str]:
+        """{Chinese name: English name} of the snapshot's regions that have one (`name_en`)."""
+        key = ("place_names", snapshot)
+        if key not in self.db.memo:
+            index = region_index(self.db, snapshot)
+            self.db.memo[key] = {r.name: r.name_en for r in index.by_code.values() if r.name_en}
+        return self.db.memo[key]
+
+    @staticmethod
+    def shown(value: Any, labels: dict, lang: str, places: dict[str, str] | None = None) -> Any:
+        """One data value as a `translate` column shows it in `lang`: its display name in
+        layouts/labels.toml; in English, else the English name of the region so named (street
+        names read the same in every panel), else pinyin; otherwise as it is."""
+        if not isinstance(value, str):
+            return value
+        if value in labels:
+            return labels[value].get(lang)
+        if lang != "en" or not has_chinese(value):
+            return value
+        return (places or {}).get(value) or romanized(value)
+
+    def stamp(self, res: Resolved, panel: Panel | None = None) -> Any:
         """The panel's "as of" line; a panel showing street assessments also names the month it
-        shows when the chosen one is not assessed yet (assessments come after a month ends)."""
+        shows when the chosen one is not assessed yet (assessments come after a month ends), and a
+        note names the active filters the panel does not follow."""
         lang = res.ctx.lang
         text = f"{t('as_of', lang)} {res.ctx.as_of.isoformat()}"
         sqls = [panel.spec.sql, *panel.spec.queries.values()] if panel is not None else []
@@ -265,7 +315,12 @@ class Views:
                 text += " · " + t("not_assessed", lang).format(period=period)
             else:
                 text += " · " + t("assessed", lang).format(month=f"{res.ctx.score_period:%Y-%m}", period=period)
-        return text
+        ignored = self.ignored_filters(panel, res) if panel is not None else []
+        if not ignored:
+            return text
+        names = t("list_sep", lang).join(t(f"f_{f}", lang) for f in ignored)
+        return [text, html.Span(t("filter_ignored", lang).format(fields=names), className="panel-unfiltered",
+                                title=t("filter_ignored_note", lang))]
 
     def sql_meta(self, res: Resolved, panel: Panel) -> str:
         """Snapshot and the values this panel's SQL bound (as bound, cross-filter included)."""
