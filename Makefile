@@ -7,8 +7,12 @@ PORT ?= 8050
 WORKERS ?= 2
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# The partial plotly.js bundle (only the trace types of the built-in kinds), built from the npm
+# registry's plotly.js sources with esbuild, both pinned in bundles/package-lock.json.
+BUNDLE := cockpit/web/static/plotly-cockpit.min.js
+BUNDLE_SRC := bundles/package.json bundles/package-lock.json bundles/build.mjs bundles/plotly-cockpit.js
 
-.PHONY: run test install install-test system-deps demo check lint clean bench
+.PHONY: run test install install-test system-deps demo check lint clean bench bundle
 
 $(STAMP): pyproject.toml
 	@echo "==> creating virtual environment in $(VENV)"
@@ -23,8 +27,14 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 	@$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(STAMP)
-install-test: $(TEST_STAMP)
+$(BUNDLE): $(BUNDLE_SRC)
+	@bash scripts/system-deps.sh build
+	@echo "==> building the partial plotly.js bundle (npm ci, esbuild)"
+	@cd bundles && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && node build.mjs
+
+bundle: $(BUNDLE)
+install: $(STAMP) $(BUNDLE)
+install-test: $(TEST_STAMP) $(BUNDLE)
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -47,7 +57,7 @@ check: install
 	@$(VENV)/bin/cockpit check
 
 clean:
-	rm -rf $(VENV) data/store data/cache data/demo-drop test-artifacts
+	rm -rf $(VENV) data/store data/cache data/demo-drop test-artifacts bundles/node_modules cockpit/web/static/plotly-cockpit.*
 
 ## make bench: print speed and memory figures (ratios against baselines from the same run)
 bench: install-test

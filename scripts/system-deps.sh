@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Debian packages the browser tests need: Chromium (driven by Playwright) and CJK fonts.
+# Debian packages the cockpit needs. `system-deps.sh build`: what `make install` needs to build the
+# partial plotly.js bundle (Node.js with npm). Without an argument: also what the browser tests
+# need, Chromium (driven by Playwright) and CJK fonts.
 set -euo pipefail
 missing=()
-command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${1:-}" != "build" ]; then
+  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "==> system packages present (chromium, fonts-noto-cjk)"
+  [ "${1:-}" = "build" ] || echo "==> system packages present (node, npm, chromium, fonts-noto-cjk)"
   exit 0
 fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
