@@ -18,6 +18,7 @@ from cockpit.settings import PROJECT_ROOT, Settings
 from cockpit.web.auth import init_auth
 from cockpit.web import bundles, compression, security
 from cockpit.web.catalog import CatalogHolder
+from cockpit.web.geo_assets import register_geo_routes
 from cockpit.web.callbacks import first_layout
 from cockpit.web.views import Views
 from cockpit.web.wiring import register_callbacks
@@ -93,6 +94,7 @@ def create_app(settings: Settings, db: Database, layouts: Path | None = None, de
     app.plotly_url = bundles.register(app.server, settings.plotly_bundle)
     register_callbacks(app, views)
     register_wall_routes(app.server, views)
+    register_geo_routes(app.server, views)
 
     _register_assets(app)
     compression.install(app.server)

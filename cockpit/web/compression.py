@@ -17,12 +17,12 @@ from flask_compress import Compress
 
 #: Types worth compressing (images and fonts are compressed already).
 MIMETYPES = ["text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
-             "application/json", "image/svg+xml"]
+             "application/json", "application/geo+json", "image/svg+xml"]
 #: Memory for compressed static files per process: the partial plotly bundle, Dash's scripts and
 #: AG Grid, in a few encodings, fit several times over.
 CACHE_BYTES = 48 << 20
 #: URL prefixes of versioned static files (the version is in the path or the query).
-VERSIONED = ("/_dash-component-suites/", "/assets/", "/static-bundles/")
+VERSIONED = ("/_dash-component-suites/", "/assets/", "/static-bundles/", "/geo/")
 IMMUTABLE = "public, max-age=31536000, immutable"
 _NOT_CACHED = "\x00"
 
@@ -35,7 +35,7 @@ def versioned() -> bool:
         return "m" in request.args  # Dash adds ?m=<mtime> to every asset it links
     if request.path.startswith("/static-bundles/"):
         return "v" in request.args
-    return True  # Dash links its component files fingerprinted (…v4_4_1m1796….js)
+    return True  # /geo/<snapshot>/…: a snapshot never changes  # Dash links its component files fingerprinted (…v4_4_1m1796….js)
 
 
 def _cache_key(req) -> str:
@@ -90,5 +90,6 @@ def install(server: Flask) -> None:
             if response.is_streamed:
                 response.direct_passthrough = False
                 response.set_data(response.get_data())
-            response.headers["Cache-Control"] = IMMUTABLE
+            if not request.path.startswith("/geo/"):  # map geometry is per viewer: it says so itself
+                response.headers["Cache-Control"] = IMMUTABLE
         return response
