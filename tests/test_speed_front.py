@@ -86,6 +86,18 @@ def test_the_first_layout_drops_what_the_state_does_not_allow(client_for):
     assert url["search"] == ""  # the canonical query: an unknown period and region are dropped
 
 
+def test_a_page_that_cannot_be_built_still_loads_and_is_asked_for_again(client_for, monkeypatch):
+    from cockpit.web import callbacks as cb
+
+    client = client_for()
+    monkeypatch.setattr(cb, "render_page", lambda views, inp: 1 / 0)
+    resp = client.get("/requests")
+    assert resp.status_code == 200
+    url = next(p["props"] for p in _components(_block(resp.get_data(as_text=True), "cockpit-layout"))
+               if p["props"].get("id") == "url")
+    assert url.get("pathname") is None  # the Location reports the path on mount: the page callback runs
+
+
 def test_responses_are_compressed_and_versioned_files_cached_for_good(client_for):
     client = client_for()
     page = client.get("/", headers={"Accept-Encoding": "gzip"})

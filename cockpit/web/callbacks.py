@@ -37,13 +37,17 @@ def first_layout(views: Views, pathname: str, search: str) -> Any:
     so the browser asks for the panels straight away. The Location holds the canonical query of
     the state (the browser's address is replaced by it, as a control change would)."""
     lang = parse_query(search).lang
-    view = render_page(views, PageIn(pathname=pathname, lang=lang, search=search))
     try:
-        page = views.page_for(pathname)
-        res = views.resolve(search, pathname)
-        canonical = views.controls(res, page, parse_query(search)).query
-    except LookupError:
-        canonical = search
+        view = render_page(views, PageIn(pathname=pathname, lang=lang, search=search))
+        try:
+            page = views.page_for(pathname)
+            res = views.resolve(search, pathname)
+            canonical = views.controls(res, page, parse_query(search)).query
+        except LookupError:
+            canonical = search
+    except Exception:  # noqa: BLE001 - the index page must load: the page callback then tries again
+        log.exception("the first layout of %s could not be built", pathname)
+        return shell.app_layout(None, lang)  # no URL given: its mount fires the page callback
     return shell.app_layout(view, lang, pathname, canonical)
 
 
