@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # How many reverse proxies (nginx …) stand in front: their X-Forwarded-For/-Proto/-Host are
     # then trusted. 0 (default): served directly, the headers are ignored.
     proxy_hops: int = Field(default=0, ge=0, le=5)
+    # Which plotly.js the pages load: "partial" (built at install: only the trace types of the
+    # built-in kinds, a third of the size) or "full" (plotly's own bundle: for a plug-in kind that
+    # draws another trace type). "partial" falls back to "full" when the bundle was not built.
+    plotly_bundle: Literal["partial", "full"] = "partial"
     # Signs the shared result cache's entries; unset: the key kept in the accounts database.
     secret_key: str | None = None
     # Pushes on each publication (cockpit.ingest.notify): new early warnings and newly overdue
