@@ -64,9 +64,9 @@ SNAPSHOT_MONTHS_SQL = "select date_trunc('month', day) as month, min(day) as fir
 
 #: name -> (SQL, what it holds). Parameters: see each constant's docstring in cockpit.analytics.
 RELATIONS: dict[str, tuple[str, str]] = {
-    "street_score_ranking": (scores.STREET_SCORES_SQL,
-                             "street scores and ranks for $period_start (and the period before)"),
-    "indicator_scores": (scores.INDICATOR_SCORES_SQL,
+    "street_score_ranking": (scores.STREET_SCORES_SQL.replace("$period_start", "$score_period"),
+                             "street scores and ranks for the assessed month $score_period"),
+    "indicator_scores": (scores.INDICATOR_SCORES_SQL.replace("$period_start", "$score_period"),
                          "per street × indicator: value, target, ratio, capped ratio, weight, contribution"),
     "early_warnings": (warning.EARLY_WARNINGS_SQL, "street × category jumps above their own baseline"),
     "monthly_growth": (warning.MONTHLY_GROWTH_SQL, "monthly volume and growth vs the same months last year"),
@@ -74,6 +74,16 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "app_collaboration": (ledger.COLLABORATION_SQL, "department × app pairs with role lead or co"),
     "department_collaboration": (ledger.DEPARTMENT_COLLABORATION_SQL,
                                  "per department: apps led, co-built, partner departments"),
+    "requests_street_days": (flow.STREET_DAYS_SQL,
+                             "request measures per received day × street in scope (the requests_daily_scoped "
+                             "columns without category, channel, handling_level, dept_code), honouring every "
+                             "cross-filter; much fewer rows than requests_daily"),
+    "ledger_apps": (ledger.LEDGER_APPS_SQL,
+                    "the ledger of $region: every app it leads, co-builds or uses from above, with role "
+                    "(lead | co | above) and visibility; runway and stage cross-filters applied"),
+    "ledger_region_items": (ledger.LEDGER_ITEMS_SQL,
+                            "the three-list items that are $region's work (of apps it leads or co-builds, or "
+                            "owned by its departments), with app_name, runway, stage, role"),
     "flow_sankey": (flow.SANKEY_SQL, "channel → level → department → outcome links"),
     "department_names": (DEPARTMENT_NAMES_SQL,
                          "every department's dept_code, name and region_code (names for any department "

@@ -31,7 +31,7 @@ LAYERS = (
     ("cockpit.store",),
     ("cockpit.snapshot", "cockpit.db", "cockpit.analytics", "cockpit.query", "cockpit.relations", "cockpit.cases",
      "cockpit.regions", "cockpit.filters", "cockpit.geo", "cockpit.sqlguard", "cockpit.cache",
-     "cockpit.bounds"),
+     "cockpit.bounds", "cockpit.portable", "cockpit.engines"),
     ("cockpit.specs", "cockpit.visuals"),
     ("cockpit.web",),
 )

@@ -1,5 +1,6 @@
-"""`cockpit check`: every declaration validated, every panel's SQL checked against what it may read
-on the live snapshot (`cockpit.sqlguard`), then run (LIMIT 0) there."""
+"""`cockpit check`: every declaration validated, every panel's SQL (and the methods' SQL) checked to be
+portable between engines (`cockpit.specs.portable`), checked against what it may read on the live
+snapshot (`cockpit.sqlguard`), then run (LIMIT 0) there."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from cockpit.filters import FilterState, resolve
 from cockpit.query import QueryError, refusals, run_sql
 from cockpit.settings import Settings, get_settings
 from cockpit.specs.loader import Catalog, SpecError, load_catalog, sql_rules_for
+from cockpit.specs.portable import portable_errors
 from cockpit.visuals.registry import get_visual, load_errors, visuals
 
 
@@ -80,7 +82,9 @@ def check_all(store: Path, layouts: Path) -> tuple[Catalog, list[SpecError]]:
     """Load the catalog and, when a snapshot is live, check its SQL too."""
     db = Database(store)
     catalog = load_catalog(layouts, sql_rules_for(db))
-    errors = list(catalog.errors)
+    unportable, warnings = portable_errors(catalog)
+    errors = list(catalog.errors) + unportable
+    catalog.warnings.extend(warnings)
     if db.live_id() is not None:
         errors += check_sql(catalog, db)
     return catalog, errors

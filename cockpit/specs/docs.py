@@ -29,6 +29,13 @@ PARAMS = {
     "cmp_start": "start of the comparison period (previous month or same month last year; "
                  "1900-01-01, matching no data, when comparison is off)",
     "cmp_end": "end (exclusive) of the comparison period, as many days as the period",
+    "cmp_as_of": "the day the comparison is measured at, as as_of is for the period: as many days after "
+                 "cmp_start as as_of is after period_start (count a comparison request as closed only when "
+                 "closed_at < $cmp_as_of + 1 day, so both periods had the same time to close)",
+    "score_period": "the street-assessment month shown for the period: the latest month up to period_start "
+                    "with street metrics (assessments come after a month ends); 1900-01-01 when none is",
+    "score_cmp_period": "the assessment month score_period is compared with (1 or 12 months before it; "
+                        "1900-01-01 when comparison is off)",
     "street": "the street of a street-profile page",
     "lang": "'zh' or 'en'",
 }

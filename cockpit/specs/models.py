@@ -78,6 +78,8 @@ class PanelSpec(BaseModel):
     id: str = Field(description="set from the file name; do not write it")
     title: Text = Field(description="{ zh = \"…\", en = \"…\" }")
     description: Text | None = Field(default=None, description="shown as the title's tooltip")
+    empty: Text | None = Field(default=None, description="what the panel says when its query returns no rows: "
+                                                         "name what is missing (default 暂无数据 / No data)")
     kind: str = Field(description="a visual kind (see below)")
     sql: str = Field(min_length=1, description="one SELECT in DuckDB SQL; values only as $parameters")
     queries: dict[str, str] = Field(default_factory=dict, description="extra named queries, e.g. a sparkline")
