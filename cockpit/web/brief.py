@@ -138,7 +138,30 @@ def brief_html(views: Views, res, page, lang: str) -> str:
 
 def make_pdf(base_url: str, page_path: str, query: str, cookies: list[dict] | None = None,
              chromium: str | None = None) -> bytes:
-    """Open the page in Chromium, photograph each panel, fill the briefing's slots, print it."""
+    """Open the page in Chromium, photograph each panel, fill the briefing's slots, print it.
+
+    Runs in a thread of its own: Playwright's sync API refuses a thread that already runs an
+    event loop (a caller's own Playwright session, an async server)."""
+    out: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            out["pdf"] = _make_pdf(base_url, page_path, query, cookies, chromium)
+        except BaseException as exc:  # handed to the caller's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=work, name="cockpit-brief", daemon=True)
+    thread.start()
+    thread.join(timeout=4 * TIMEOUT_MS / 1000)
+    if thread.is_alive():
+        raise TimeoutError("the briefing took too long")
+    if "error" in out:
+        raise out["error"]
+    return out["pdf"]
+
+
+def _make_pdf(base_url: str, page_path: str, query: str, cookies: list[dict] | None,
+              chromium: str | None) -> bytes:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
