@@ -43,9 +43,9 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "department_collaboration": (ledger.DEPARTMENT_COLLABORATION_SQL,
                                  "per department: apps led, co-built, partner departments"),
     "requests_street_days": (flow.STREET_DAYS_SQL,
-                             "request measures per received day × street in scope (the requests_daily_scoped "
-                             "columns without category, channel, handling_level, dept_code), honouring every "
-                             "cross-filter; much fewer rows than requests_daily"),
+                             "rows of request measures by received day × street in scope, to sum (the "
+                             "requests_daily_scoped columns without category, channel, handling_level, "
+                             "dept_code), honouring every cross-filter; much fewer rows than requests_daily"),
     "flow_sankey": (flow.SANKEY_SQL, "channel → level → department → outcome links"),
     "department_names": (DEPARTMENT_NAMES_SQL,
                          "every department's dept_code, name and region_code (names for any department "
