@@ -27,8 +27,10 @@ where a.region_code in (select ancestor_code from region_tree where region_code 
   and a.region_code in (select region_code from region_tree where ancestor_code = cast($jurisdiction as varchar))
 """
 
-#: The calendar of the snapshot: every month with requests anywhere, and its first day with data.
-SNAPSHOT_MONTHS_SQL = "select date_trunc('month', day) as month, min(day) as first_day from requests_daily group by 1"
+#: The calendar of the snapshot: every month with requests anywhere, and its first day with data
+#: (from the day × street rollup: the same days as requests_daily, a tenth of its rows).
+SNAPSHOT_MONTHS_SQL = ("select date_trunc('month', day) as month, min(day) as first_day "
+                       "from requests_street_daily group by 1")
 
 #: name -> (SQL, what it holds). Parameters: see each constant's docstring in cockpit.analytics.
 RELATIONS: dict[str, tuple[str, str]] = {
