@@ -72,7 +72,9 @@ def _busiest(views, field: str) -> str:
 
 
 def test_the_switched_panels_are_the_request_kpis_map_and_trend():
-    assert {"kpi_requests", "kpi_closure", "map_requests", "volume_trend"} <= set(SWITCHED)
+    # the closure, on-time and satisfaction KPIs compare closures at the same age, which needs
+    # each request's closing time: they read requests_scoped, not a day rollup
+    assert {"kpi_requests", "map_requests", "volume_trend"} <= set(SWITCHED)
 
 
 @pytest.mark.parametrize("panel", sorted(SWITCHED))
