@@ -11,6 +11,7 @@ cockpit (gunicorn, `make run`'s 2 workers × 4 threads, cache on) and both basel
 - callback p50/p95 per panel, uncached (result cache off) and cached;
 - bytes on the wire of a cold load; PSS of the two workers; Lighthouse desktop figures;
 - ingest of the whole drop (timed when the store is built) and of a one-day increment;
+- the panel queries moved to the coarse rollup, timed on it and on the fine one (`rollup_switch`);
 
 with ratios against the baselines measured in the same run. `--load` adds the load test (50
 leaders clicking, 20 walls refreshing, `--load-seconds` long). `--json` prints one JSON object.
@@ -31,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import browser, callbacks, lighthouse, load, servers, stores  # noqa: E402
+from bench import browser, callbacks, lighthouse, load, rollup_switch, servers, stores  # noqa: E402
 
 DEFAULT_WORK = ROOT / "data" / "bench"
 
@@ -84,7 +85,9 @@ def bench_target(name: str, store: Path, snapshot: Path, work: Path, facts: dict
 
     log(f"  {name}: starting ...")
     server = servers.start(name, store, snapshot, work)
-    out: dict = {"what": servers.TARGETS[name][1], "boot_s": round(server.started_s, 1)}
+    # The 1-minute load average as the server starts: other work on the machine skews every figure.
+    out: dict = {"what": servers.TARGETS[name][1], "boot_s": round(server.started_s, 1),
+                 "load_average": round(os.getloadavg()[0], 1)}
     try:
         with sync_playwright() as p:
             chromium = browser.launch(p)
@@ -167,6 +170,8 @@ def run_size(requests: int, args, log) -> dict:
     log("  one-day increment ...")
     result: dict = {"requests": requests, "ingest": {"full": ingest_full, "increment": stores.time_increment(store, work)}}
     facts = _store_facts(snapshot)
+    log("  panel SQL on the coarse rollup vs the fine one ...")
+    result["rollup_switch"] = rollup_switch.run(store, facts["counties"], facts["category"])
     scratch = Path(tempfile.mkdtemp(prefix=f"run-{stores.label(requests)}-", dir=work))
     for name in args.targets:
         result[name] = bench_target(name, store, snapshot, scratch, facts, args, log)
@@ -205,6 +210,7 @@ def print_size(res: dict) -> None:
         row(f"worst panel p95, {kind.split('_')[1]} (ms)", [
             f"{_fmt(w[n].get('p95_ms'))} {w[n].get('panel', '')}" if w[n] else "—" for n in names])
     row("PSS of the two workers (MiB)", [_fmt(res[n]["pss_mb"]) for n in names])
+    row("machine load average at start", [_fmt(res[n].get("load_average")) for n in names])
     for key, label in (("score", "Lighthouse desktop score"), ("lcp_ms", "Lighthouse LCP (ms)"),
                        ("tbt_ms", "Lighthouse TBT (ms)")):
         row(label, [_fmt(res[n]["lighthouse"].get(key)) if "skipped" not in res[n]["lighthouse"] else "skipped"
@@ -221,6 +227,8 @@ def print_size(res: dict) -> None:
             if kind in res[n]:
                 per = ", ".join(f"{p} {v.get('p50_ms', '?')}/{v.get('p95_ms', '?')}" for p, v in res[n][kind].items())
                 print(f"  {n} {kind.split('_')[1]} p50/p95 ms: {per}")
+    print("  panel SQL p95, fine rollup → coarse (ms): " + ", ".join(
+        f"{q} {v['fine']['p95_ms']} → {v['coarse']['p95_ms']}" for q, v in res.get("rollup_switch", {}).items()))
     for base, r in res["ratios"].items():
         print(f"  ratio {base.replace('_over_', ' ÷ ')} (>1: cockpit ahead): " + ", ".join(f"{k} {v}" for k, v in r.items()))
     ld = res.get("cockpit", {}).get("load")

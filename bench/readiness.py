@@ -62,13 +62,14 @@ INIT_JS = r"""
 })();
 """
 
-#: True once the page has been ready for a while with the network quiet; the arg is quiet_ms.
+#: The readiness moment once the page has been ready for a while with the network quiet (else
+#: false); the arg is quiet_ms. Returned from the same check, so a later frame cannot change it.
 READY_JS = """
 (quiet) => {
   const r = window.__benchReady, n = window.__benchNet;
   if (!r || !n || r.since === null) return false;
   const now = performance.now();
-  return n.pending === 0 && now - n.lastAt >= quiet && now - r.since >= quiet;
+  return n.pending === 0 && now - n.lastAt >= quiet && now - r.since >= quiet ? r.since : false;
 }
 """
 
@@ -83,8 +84,8 @@ def prepare(page) -> None:
 
 def wait_ready(page, timeout_ms: float = 120_000, quiet_ms: int = 300) -> dict:
     """Wait until the page is ready; returns {"since": ms since navigation start, "started": n}."""
-    page.wait_for_function(READY_JS, arg=quiet_ms, timeout=timeout_ms, polling=50)
-    return page.evaluate(STATE_JS)
+    since = page.wait_for_function(READY_JS, arg=quiet_ms, timeout=timeout_ms, polling=50).json_value()
+    return {**page.evaluate(STATE_JS), "since": since}
 
 
 def redraw_ms(page, action, timeout_ms: float = 120_000, quiet_ms: int = 300) -> float:
@@ -97,12 +98,12 @@ def redraw_ms(page, action, timeout_ms: float = 120_000, quiet_ms: int = 300) ->
     page.evaluate("""() => { const r = window.__benchReady; const f = () => { if (r.since === null) r.lost = true;
                      if (!r.lost) requestAnimationFrame(f); }; requestAnimationFrame(f); }""")
     action()
-    page.wait_for_function(
+    since = page.wait_for_function(
         """([started, quiet]) => {
           const r = window.__benchReady, n = window.__benchNet;
           if (!(n.started > started || r.lost)) return false;
           const now = performance.now();
-          return r.since !== null && n.pending === 0 && now - n.lastAt >= quiet && now - r.since >= quiet;
-        }""", arg=[before["started"], quiet_ms], timeout=timeout_ms, polling=50)
-    state = page.evaluate(STATE_JS)
-    return max(0.0, state["since"] - before["t"])
+          const ready = r.since !== null && n.pending === 0 && now - n.lastAt >= quiet && now - r.since >= quiet;
+          return ready ? r.since : false;
+        }""", arg=[before["started"], quiet_ms], timeout=timeout_ms, polling=50).json_value()
+    return max(0.0, since - before["t"])

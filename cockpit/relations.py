@@ -59,8 +59,10 @@ left join departments d on d.dept_code = h.dept_code
 left join digital_officials o on o.post = 'bureau' and o.dept_code = h.dept_code
 """
 
-#: The calendar of the snapshot: every month with requests anywhere, and its first day with data.
-SNAPSHOT_MONTHS_SQL = "select date_trunc('month', day) as month, min(day) as first_day from requests_daily group by 1"
+#: The calendar of the snapshot: every month with requests anywhere, and its first day with data
+#: (from the day × street rollup: the same days as requests_daily, a tenth of its rows).
+SNAPSHOT_MONTHS_SQL = ("select date_trunc('month', day) as month, min(day) as first_day "
+                       "from requests_street_daily group by 1")
 
 #: name -> (SQL, what it holds). Parameters: see each constant's docstring in cockpit.analytics.
 RELATIONS: dict[str, tuple[str, str]] = {
@@ -75,9 +77,9 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "department_collaboration": (ledger.DEPARTMENT_COLLABORATION_SQL,
                                  "per department: apps led, co-built, partner departments"),
     "requests_street_days": (flow.STREET_DAYS_SQL,
-                             "request measures per received day × street in scope (the requests_daily_scoped "
-                             "columns without category, channel, handling_level, dept_code), honouring every "
-                             "cross-filter; much fewer rows than requests_daily"),
+                             "rows of request measures by received day × street in scope, to sum (the "
+                             "requests_daily_scoped columns without category, channel, handling_level, "
+                             "dept_code), honouring every cross-filter; much fewer rows than requests_daily"),
     "ledger_apps": (ledger.LEDGER_APPS_SQL,
                     "the ledger of $region: every app it leads, co-builds or uses from above, with role "
                     "(lead | co | above) and visibility; runway and stage cross-filters applied"),

@@ -56,6 +56,13 @@ def test_ingest_and_increment_are_timed(report):
     assert ingest["increment"]["rows"] > 0 and ingest["increment"]["seconds"] > 0
 
 
+def test_the_rollup_switch_is_timed_before_and_after(report):
+    switch = report["sizes"][0]["rollup_switch"]
+    assert {"kpi_requests", "kpi_requests.sparkline", "map_requests"} <= set(switch), switch
+    for figures in switch.values():
+        assert figures["fine"]["p95_ms"] > 0 and figures["coarse"]["p95_ms"] > 0
+
+
 def test_ratios_compare_with_both_baselines(report):
     ratios = report["sizes"][0]["ratios"]
     for base in ("duckdb_over_cockpit", "pandas_over_cockpit"):

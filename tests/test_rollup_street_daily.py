@@ -102,3 +102,12 @@ def test_a_cross_filter_changes_what_the_relation_returns(db, views):  # noqa: F
     cat_n = run_sql(sql, ctx_for(db, filters={"category": cat}), db=db)["n"][0]
     raw = views.execute("select count(*) from requests where category = $c", {"c": cat}).fetchall()[0][0]
     assert cat_n == raw < all_n
+
+
+def test_the_calendar_of_months_is_the_same_from_either_rollup(views):
+    from cockpit.relations import SNAPSHOT_MONTHS_SQL
+
+    fine = SNAPSHOT_MONTHS_SQL.replace("requests_street_daily", "requests_daily")
+    assert fine != SNAPSHOT_MONTHS_SQL
+    got, want = (sorted(views.execute(sql).fetchall()) for sql in (SNAPSHOT_MONTHS_SQL, fine))
+    assert got == want and len(got) > 12

@@ -237,18 +237,19 @@ REQUESTS_STREET_DAILY_SQL = (
 def _street_days_sql() -> str:
     cols = ", ".join(REQUESTS_STREET_DAILY_COLUMNS)
     unfiltered = " and ".join(f"$f_{f} is null" for f in STREET_DAILY_DROPPED_FILTERS)
-    sums = ", ".join(_summed(c) for c in REQUESTS_STREET_DAILY_COLUMNS[2:])
+    # Under a cross-filter the fine rows are passed on as they are (no second aggregation):
+    # panels sum the measures, so several rows of one day × street add up the same.
     return f"""select {cols} from requests_street_daily_scoped where {unfiltered}
 union all
-select day, street_code, {sums} from requests_daily_scoped where not ({unfiltered})
-group by day, street_code
+select {cols} from requests_daily_scoped where not ({unfiltered})
 """
 
 
-#: Panel relation ``requests_street_days``: the request measures per received day × street in
-#: scope. Without a category/channel/level cross-filter it reads the coarse rollup (about one row
-#: per street and day), with one it sums the fine rollup under that filter: the same numbers
-#: either way. DuckDB drops the branch whose bound condition is false before scanning.
+#: Panel relation ``requests_street_days``: rows of request measures by received day × street in
+#: scope, to be summed. Without a category/channel/level cross-filter it reads the coarse rollup
+#: (one row per street and day), with one the fine rollup's rows under that filter (several per
+#: street and day): the same sums either way. DuckDB drops the branch whose bound condition is
+#: false before scanning.
 STREET_DAYS_SQL = _street_days_sql()
 
 _DAILY_STAGE_AVGS = ",\n       ".join(

@@ -115,7 +115,7 @@ def build_snapshot(folder: Path, store: Store, snap: Path, work: Path, manifest:
         {"as_of": manifest["as_of"], "tables": tables}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     log("  building rollups ...")
     t0 = time.monotonic()
-    for name, rows in build_rollups(snap).items():
+    for name, rows in build_rollups(snap, parent=live).items():
         tables[name] = {"rows": rows, "kind": "rollup"}
         log(f"  {name}: {rows} rows (rollup)")
     rows = build_quality_flags(snap, files.core.get("requests"), live)
