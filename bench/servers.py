@@ -68,7 +68,7 @@ def start(name: str, store: Path, snapshot: Path, work: Path, *, cache: str = "F
     t0 = time.perf_counter()
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-                                 "--threads", str(THREADS), "--timeout", "600", app],
+                                 "--threads", str(THREADS), "--timeout", "600", "--keep-alive", "75", app],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(name, proc, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + boot_timeout_s
