@@ -12,7 +12,10 @@ cache directory or to Redis gets code run in every worker that reads an entry ba
   stored for; a tampered, foreign or moved entry is a miss (the caller computes it again).
 
 Query results are stored as Arrow IPC streams (`cockpit.query`); the display walls store their
-JSON payloads as text. The key is `COCKPIT_SECRET_KEY`, or else the deployment's shared key kept in
+JSON payloads as text. A shared backend that fails (Redis restarting or unreachable) is a miss,
+never an error: `SignedStore` logs it, answers every `get` with None and drops every `set` for
+`retry_s` seconds, then tries the backend again, so the cockpit keeps computing in the meantime
+instead of waiting on a dead connection at every request. The key is `COCKPIT_SECRET_KEY`, or else the deployment's shared key kept in
 the accounts database (`cockpit.access.users.secret_key`), so every worker and replica agrees.
 """
 
@@ -23,6 +26,8 @@ import hmac
 import io
 import logging
 import secrets
+import threading
+import time
 from typing import Any
 
 import pyarrow as pa
@@ -115,11 +120,35 @@ def cache_secret(settings: Settings) -> bytes:
 
 class SignedStore:
     """`get`/`set` of bytes and str through any flask-caching cache, each entry signed with an HMAC
-    over (key, kind, value). `get` answers None for a missing, expired, tampered or foreign entry."""
+    over (key, kind, value). `get` answers None for a missing, expired, tampered or foreign entry,
+    and for a backend that fails (it is then left alone for `retry_s` seconds)."""
 
-    def __init__(self, backend: Any, secret: bytes):
+    def __init__(self, backend: Any, secret: bytes, retry_s: float = 5.0):
         self.backend = backend
         self._secret = secret
+        self.retry_s = retry_s
+        self._down_until = 0.0
+        self._down_lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        """False while a failed backend is being left alone."""
+        return time.monotonic() >= self._down_until
+
+    def _call(self, operation: str, key: str, *args: Any, **kwargs: Any) -> Any:
+        """One backend call; a failure marks the backend down and answers None."""
+        if not self.available:
+            return None
+        try:
+            return getattr(self.backend, operation)(key, *args, **kwargs)
+        except Exception as exc:  # redis.ConnectionError, TimeoutError, OSError …: the backend, not us
+            with self._down_lock:
+                first = self.available
+                self._down_until = time.monotonic() + self.retry_s
+            if first:
+                log.warning("shared cache unavailable (%s: %s); computing without it for %g s",
+                            type(exc).__name__, str(exc)[:200], self.retry_s)
+            return None
 
     def _mac(self, key: str, body: bytes) -> bytes:
         return hmac.new(self._secret, key.encode() + b"\x00" + body, hashlib.sha256).digest()
@@ -131,10 +160,10 @@ class SignedStore:
             body = b"b" + bytes(value)
         else:
             raise TypeError(f"the cockpit cache stores bytes or str, not {type(value).__name__}")
-        return bool(self.backend.set(key, MAGIC + self._mac(key, body) + body, timeout=timeout))
+        return bool(self._call("set", key, MAGIC + self._mac(key, body) + body, timeout=timeout))
 
     def get(self, key: str) -> bytes | str | None:
-        raw = self.backend.get(key)
+        raw = self._call("get", key)
         if raw is None:
             return None
         if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).startswith(MAGIC):
@@ -148,10 +177,14 @@ class SignedStore:
         return body[1:] if body[:1] == b"b" else body[1:].decode("utf-8")
 
     def delete(self, key: str) -> bool:
-        return bool(self.backend.delete(key))
+        return bool(self._call("delete", key))
 
     def clear(self) -> bool:
-        return bool(self.backend.clear())
+        try:
+            return bool(self.backend.clear())
+        except Exception as exc:
+            log.warning("shared cache not cleared (%s: %s)", type(exc).__name__, str(exc)[:200])
+            return False
 
 
 def table_to_ipc(table: pa.Table) -> bytes:

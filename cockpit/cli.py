@@ -1,4 +1,5 @@
-"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, scores, tokens, users, serve."""
+"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, query, scores, quality, brief,
+tokens, users, serve, spark-server."""
 
 from __future__ import annotations
 
@@ -47,10 +48,38 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(p)
     p.add_argument("--layouts", type=Path, default=None, help="layouts directory (default: layouts/)")
 
+    p = sub.add_parser("query", help="print one panel's result on the live snapshot (CSV or JSON)")
+    p.add_argument("panel", help="panel id (a file layouts/panels/PANEL.toml)")
+    p.add_argument("--engine", choices=["duckdb", "spark"], default=None,
+                   help="engine to run on (default: $COCKPIT_ENGINE, else duckdb)")
+    p.add_argument("--region", default=None, help="region code (default: the top of the jurisdiction)")
+    p.add_argument("--period", default=None, help="YYYY-MM (default: the latest month)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--query", default=None, help="one of the panel's [queries] instead of its sql")
+    p.add_argument("--layouts", type=Path, default=None, help="layouts directory (default: layouts/)")
+    _store_arg(p)
+
+    p = sub.add_parser("spark-server", help="run a local Spark Connect server (local[2], UTC, TIMESTAMP_NTZ) "
+                                            "for COCKPIT_ENGINE=spark; Ctrl-C stops it")
+    p.add_argument("--port", type=int, default=15002)
+
     p = sub.add_parser("scores", help="street composite scores and ranks for one period")
     p.add_argument("--period", required=True, help="YYYY-MM")
     p.add_argument("--region", default=None, help="limit to the streets under this region code")
     p.add_argument("--format", choices=["csv", "table"], default="table")
+    _store_arg(p)
+
+    p = sub.add_parser("quality", help="data-quality flags of the live snapshot: flag, table, count, example ids")
+    p.add_argument("--region", default=None, help="limit to the rows under this region code")
+    p.add_argument("--format", choices=["csv", "json", "table"], default="table")
+    _store_arg(p)
+
+    p = sub.add_parser("brief", help="the briefing (汇报材料) of a page as PDF, made with Chromium")
+    p.add_argument("--page", required=True, help="page id or path, e.g. overview or requests")
+    p.add_argument("--region", default=None, help="region code (default: the top of the tree)")
+    p.add_argument("--period", default=None, help="YYYY-MM (default: the latest month)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--out", required=True, type=Path, help="the PDF file to write")
     _store_arg(p)
 
     p = sub.add_parser("tokens", help="display tokens: read-only keys that open one wall for one region")
@@ -108,9 +137,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         from cockpit.specs.check import cli_check
         return cli_check(_store(args), args.layouts or get_settings().layouts)
+    if args.command == "query":
+        from cockpit.specs.panel_query import cli_query
+        return cli_query(_store(args), args.layouts or get_settings().layouts, args.panel, engine=args.engine,
+                         region=args.region, period=args.period, fmt=args.format, query=args.query)
+    if args.command == "spark-server":
+        from cockpit.engines.spark_server import serve_foreground
+        return serve_foreground(args.port)
     if args.command == "scores":
         from cockpit.analytics.scores import cli_scores
         return cli_scores(_store(args), period=args.period, region=args.region, fmt=args.format)
+    if args.command == "quality":
+        from cockpit.analytics.quality import cli_quality
+        return cli_quality(_store(args), region=args.region, fmt=args.format)
+    if args.command == "brief":
+        from cockpit.web.brief_cli import cli_brief
+        return cli_brief(_store(args), args.page, args.region, args.out, lang=args.lang, period=args.period)
     if args.command == "tokens":
         from cockpit.access.cli import cli_tokens
         s = get_settings()

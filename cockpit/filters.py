@@ -148,6 +148,31 @@ def earliest_data(db: Database, snapshot: str) -> date | None:
     return db.memo[key]
 
 
+def assessed_months(db: Database, snapshot: str) -> tuple[date, ...]:
+    """The months with street metrics in a snapshot, oldest first (memoised: snapshots never change)."""
+    key = ("assessed_months", snapshot)
+    if key not in db.memo:
+        months: tuple[date, ...] = ()
+        if "street_metrics" in db.tables(snapshot):
+            rows = db.snapshot_cursor(snapshot).execute(
+                "SELECT DISTINCT CAST(period AS DATE) FROM street_metrics ORDER BY 1").fetchall()
+            months = tuple(r[0] for r in rows if r[0] is not None)
+        db.memo[key] = months
+    return db.memo[key]
+
+
+def score_months(assessed: tuple[date, ...], start: date, cmp: str) -> tuple[date, date]:
+    """(assessment month shown for the period starting `start`, its comparison month): the latest
+    assessed month up to `start`, and the month 1 (prev) or 12 (yoy) before it. No assessed month
+    yet, or comparison off: NO_COMPARISON, a month no data has."""
+    shown = max((m for m in assessed if m <= start), default=None)
+    if shown is None:
+        return NO_COMPARISON, NO_COMPARISON
+    if cmp == "none":
+        return shown, NO_COMPARISON
+    return shown, _add_months(shown, {"prev": -1, "yoy": -12}[cmp])
+
+
 def known_values(db: Database, snapshot: str, name: str) -> frozenset[str]:
     """Every value the cross-filter field `name` has in any view of a snapshot, as text
     (memoised: snapshots never change)."""
@@ -226,12 +251,14 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_p
     else:
         cmp_start = _add_months(start, {"prev": -1, "yoy": -12}[state.cmp])
         cmp_end = min(cmp_start + (end - start), _add_months(cmp_start, 1))
+    score_period, score_cmp_period = score_months(assessed_months(db, snap), start, state.cmp)
     query_region = street if street_page and street else region
     # A leaf (street) has no children to map: show its siblings instead, with it selected.
     map_parent = query_region if index.children.get(query_region) else (index.get(query_region).parent or query_region)
     ctx = QueryContext(snapshot=snap, region=query_region, jurisdiction=root, map_parent=map_parent, as_of=info.as_of,
                        period_start=start, period_end=end,
                        cmp_start=cmp_start, cmp_end=cmp_end, street=street, lang=state.lang,
+                       score_period=score_period, score_cmp_period=score_cmp_period,
                        filters=known_filters(db, snap, state.filters))
     clean = state.with_(region=None if region == root else region, snap=None if snap == live else snap,
                         period=None if period == periods[0] else period,

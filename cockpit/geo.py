@@ -1,4 +1,6 @@
-"""Map geometry: the children of a region as light GeoJSON, simplified without gaps.
+"""Map geometry: the children of a region as light GeoJSON, simplified without gaps, and the URL
+a map loads it from (`children_url`: one static, cacheable file per snapshot and level, so a map
+update sends values only).
 
 `shapely.coverage_simplify` simplifies the shared edges of a coverage once, so neighbouring
 regions keep identical borders (per-polygon `simplify` opens slivers between them). The tolerance
@@ -6,6 +8,7 @@ follows the size of the area shown, so a province view and a county view both st
 
 from __future__ import annotations
 
+import json
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -109,3 +112,25 @@ def children_geojson(db: Database, snapshot: str, parent: str) -> dict:
     info = db.attach(snapshot)
     with _lock:
         return _children_geojson(info.path / "tables" / "regions.parquet", parent)
+
+
+#: Where a map loads the children of a region from: the web layer serves it, as an immutable file
+#: (snapshots never change), to viewers whose jurisdiction has that map.
+GEO_PATH = "/geo/{snapshot}/{parent}.geojson"
+
+
+def children_url(snapshot: str, parent: str) -> str:
+    """The URL of `children_geojson(…, snapshot, parent)` (a page's map loads it once per level)."""
+    return GEO_PATH.format(snapshot=snapshot, parent=parent)
+
+
+@lru_cache(maxsize=256)
+def _children_json(path: Path, parent: str) -> bytes:
+    return json.dumps(_children_geojson(path, parent), separators=(",", ":")).encode()
+
+
+def children_geojson_bytes(db: Database, snapshot: str, parent: str) -> bytes:
+    """`children_geojson` as compact JSON bytes (memoised: served as a file)."""
+    info = db.attach(snapshot)
+    with _lock:
+        return _children_json(info.path / "tables" / "regions.parquet", parent)

@@ -36,7 +36,6 @@ from cockpit.sqlguard import REGION_COLUMNS, Rules, problems, snapshot_rules
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
-_BATCH_ROWS = 8192
 
 
 class QueryError(RuntimeError):
@@ -63,6 +62,23 @@ class QueryContext:
     street: str | None = None
     lang: str = "zh"
     filters: dict[str, str] = field(default_factory=dict)
+    # The day the comparison is measured at, as `as_of` is for the period: as many days after
+    # cmp_start as as_of is after period_start, so both periods' requests have had the same time
+    # to be closed (docs/methods.md, "Periods and comparisons"). Derived when not given.
+    cmp_as_of: date | None = None
+    # The street-assessment month shown for the period: the latest month up to period_start with
+    # street metrics (assessments are published after a month ends), and its comparison month.
+    # Derived as period_start / cmp_start when not given.
+    score_period: date | None = None
+    score_cmp_period: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.cmp_as_of is None:
+            object.__setattr__(self, "cmp_as_of", self.cmp_start + (self.as_of - self.period_start))
+        if self.score_period is None:
+            object.__setattr__(self, "score_period", self.period_start)
+        if self.score_cmp_period is None:
+            object.__setattr__(self, "score_cmp_period", self.cmp_start)
 
     def params(self) -> dict[str, Any]:
         """All bindable values by name (the query binds only those its SQL mentions)."""
@@ -164,11 +180,20 @@ def guard(db: Database, snapshot: str, sql: str) -> None:
 
 # -- bounded execution ---------------------------------------------------------------------------
 
-def query_key(db: Database, ctx: QueryContext, full: str, extra: dict[str, Any] | None = None) -> str:
-    """The key of one query's result: the store, the snapshot's publication, the full SQL (scoped
-    and named relations included, so a code change is a new key) and every bound value with its
-    type. Snapshots are immutable, so a key never goes stale."""
-    identity = f"{db.store}|{ctx.snapshot}|{db.attach(ctx.snapshot).created_at}"
+def engine_name(engine: str | None = None) -> str:
+    """The engine a query runs on: `engine`, else `COCKPIT_ENGINE` ("duckdb" or "spark")."""
+    name = engine or get_settings().engine
+    if name not in ("duckdb", "spark"):
+        raise QueryError(f"unknown engine {name!r}; expected duckdb or spark")
+    return name
+
+
+def query_key(db: Database, ctx: QueryContext, full: str, extra: dict[str, Any] | None = None,
+              engine: str | None = None) -> str:
+    """The key of one query's result: the engine, the store, the snapshot's publication, the full
+    SQL (scoped and named relations included, so a code change is a new key) and every bound value
+    with its type. Snapshots are immutable, so a key never goes stale."""
+    identity = f"{engine_name(engine)}|{db.store}|{ctx.snapshot}|{db.attach(ctx.snapshot).created_at}"
     parts = [identity, full, ctx.cache_key()]
     if extra:
         parts.append(json.dumps(extra, sort_keys=True, default=str))
@@ -180,11 +205,14 @@ timed_out = RecentErrors()
 
 
 def run_arrow(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,
-              timeout_s: float | None = None, extra: dict[str, Any] | None = None) -> pa.Table:
+              timeout_s: float | None = None, extra: dict[str, Any] | None = None,
+              engine: str | None = None) -> pa.Table:
     """Run one panel statement for a context and return its (bounded) result as an Arrow table.
     Values are bound, never formatted into the SQL; `extra` adds server-validated values under new
-    names (e.g. what-if weights)."""
+    names (e.g. what-if weights). `engine` (default `COCKPIT_ENGINE`) is duckdb or spark: the
+    same guard, relations, parameters, slots, timeout and caps on both."""
     db = db or get_db()
+    engine = engine_name(engine)
     guard(db, ctx.snapshot, sql)
     full = build_sql(db, ctx.snapshot, sql)
     if limit is not None:
@@ -201,7 +229,7 @@ def run_arrow(sql: str, ctx: QueryContext, *, db: Database | None = None, limit:
                          f"available: {', '.join('$' + p for p in sorted(params))}")
     settings = get_settings()
     timeout = settings.query_timeout_s if timeout_s is None else timeout_s
-    key = f"{query_key(db, ctx, full, extra)}|{timeout:g}"  # what timed out, under which timeout
+    key = f"{query_key(db, ctx, full, extra, engine)}|{timeout:g}"  # what timed out, under which timeout
     remembered = timed_out.get(key)
     if remembered is not None:
         raise QueryTimeout(remembered)
@@ -210,7 +238,7 @@ def run_arrow(sql: str, ctx: QueryContext, *, db: Database | None = None, limit:
     except Busy as exc:
         raise QueryError(str(exc)) from None
     try:
-        return _execute(db, ctx.snapshot, full, bound, timeout, settings)
+        return _execute(engine, db, ctx.snapshot, full, bound, timeout, settings)
     except QueryTimeout as exc:
         timed_out.put(key, str(exc), settings.timeout_memory_s)
         raise
@@ -218,37 +246,27 @@ def run_arrow(sql: str, ctx: QueryContext, *, db: Database | None = None, limit:
         sem.release()
 
 
-def _execute(db: Database, snapshot: str, full: str, bound: dict[str, Any], timeout: float,
+def _execute(engine: str, db: Database, snapshot: str, full: str, bound: dict[str, Any], timeout: float,
              settings: Settings) -> pa.Table:
-    """Run `full` under the timeout, reading at most the result cap (rows, then bytes)."""
+    """Run `full` on the engine under the timeout, reading at most the result cap (rows, then bytes)."""
+    from cockpit.engines import EngineError, rows_message
+
     max_rows, max_bytes = settings.max_result_rows, settings.max_result_bytes
     capped = f"SELECT * FROM ({full}) AS capped LIMIT {int(max_rows) + 1}"
-    cur = db.snapshot_cursor(snapshot)
-    # DuckDB has no statement timeout; interrupt the cursor from a timer instead.
-    timer = threading.Timer(timeout, cur.interrupt)
-    timer.start()
     try:
-        reader = cur.sql(capped, params=bound or None).to_arrow_reader(_BATCH_ROWS)
-        batches, rows, size = [], 0, 0
-        for batch in reader:
-            rows += batch.num_rows
-            size += batch.nbytes
-            if rows > max_rows:
-                raise QueryError(f"result has more than {max_rows:,} rows; aggregate or add LIMIT")
-            if size > max_bytes:
-                raise QueryError(f"result is larger than {max_bytes / 1e6:g} MB; aggregate, select fewer "
-                                 "columns or add LIMIT")
-            batches.append(batch)
-        return pa.Table.from_batches(batches, schema=reader.schema)
-    except duckdb.InterruptException:
-        raise QueryTimeout(f"query exceeded {timeout:g} s and was stopped") from None
-    except (duckdb.Error, OSError, pa.ArrowException) as exc:
-        # An error while batches stream (an interrupt too) reaches Python through Arrow.
-        if "INTERRUPT Error" in str(exc):
-            raise QueryTimeout(f"query exceeded {timeout:g} s and was stopped") from None
-        raise QueryError(str(exc).split("\n\nLINE")[0]) from None
-    finally:
-        timer.cancel()
+        if engine == "spark":
+            from cockpit.engines.spark import get_engine
+
+            table = get_engine(settings.spark_remote).run(snapshot, db.attach(snapshot).path, capped, bound,
+                                                          timeout, max_bytes)
+            if table.num_rows > max_rows:
+                raise EngineError(rows_message(max_rows))
+            return table
+        from cockpit.engines import duck
+
+        return duck.run(db, snapshot, capped, bound, timeout, max_rows, max_bytes)
+    except EngineError as exc:
+        raise (QueryTimeout if exc.timed_out else QueryError)(str(exc)) from None
 
 
 def to_frame(db: Database, table: pa.Table) -> pd.DataFrame:
@@ -258,10 +276,11 @@ def to_frame(db: Database, table: pa.Table) -> pd.DataFrame:
 
 
 def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,
-            timeout_s: float | None = None, extra: dict[str, Any] | None = None) -> pd.DataFrame:
+            timeout_s: float | None = None, extra: dict[str, Any] | None = None,
+            engine: str | None = None) -> pd.DataFrame:
     """Run one panel statement for a context (`run_arrow`) and return its result as a DataFrame."""
     db = db or get_db()
-    return to_frame(db, run_arrow(sql, ctx, db=db, limit=limit, timeout_s=timeout_s, extra=extra))
+    return to_frame(db, run_arrow(sql, ctx, db=db, limit=limit, timeout_s=timeout_s, extra=extra, engine=engine))
 
 
 # -- the shared cache ----------------------------------------------------------------------------
@@ -307,7 +326,11 @@ class ResultCache:
             config["CACHE_THRESHOLD"] = 5000
         if s.cache_type == "RedisCache":
             config["CACHE_REDIS_URL"] = s.redis_url
-        self._store = SignedStore(Cache(server, config=config), cache_secret(s))
+            config["CACHE_KEY_PREFIX"] = "cockpit:"
+            # Bounded waits: a Redis that does not answer costs one short wait, then is left alone.
+            config["CACHE_OPTIONS"] = {"socket_connect_timeout": s.redis_timeout_s,
+                                       "socket_timeout": s.redis_timeout_s}
+        self._store = SignedStore(Cache(server, config=config), cache_secret(s), retry_s=s.cache_retry_s)
 
     def query(self, sql: str, ctx: QueryContext, db: Database | None = None) -> pd.DataFrame:
         """Cached `run_sql`."""
@@ -315,7 +338,7 @@ class ResultCache:
             return run_sql(sql, ctx, db=db)
         db = db or get_db()
         guard(db, ctx.snapshot, sql)
-        key = query_key(db, ctx, build_sql(db, ctx.snapshot, sql))
+        key = query_key(db, ctx, build_sql(db, ctx.snapshot, sql), engine=get_settings().engine)
         with self._lock:
             running = self._running.get(key)
             if running is None:

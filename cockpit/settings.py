@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,8 +21,17 @@ class Settings(BaseSettings):
     layouts: Path = PROJECT_ROOT / "layouts"
     cache_type: Literal["FileSystemCache", "RedisCache", "SimpleCache", "NullCache"] = "FileSystemCache"
     cache_dir: Path = PROJECT_ROOT / "data" / "cache"
+    # The shared cache of many replicas: COCKPIT_CACHE_TYPE=RedisCache and a URL such as
+    # redis://cache-host:6379/0. A Redis that fails is left alone for cache_retry_s seconds
+    # (the cockpit computes meanwhile); each call waits at most redis_timeout_s.
     redis_url: str | None = None
+    redis_timeout_s: float = Field(1.0, gt=0)
+    cache_retry_s: float = Field(5.0, ge=0)
     cache_timeout_s: int = 3600
+    # The engine panel SQL runs on: DuckDB in this process (default), or a Spark Connect server
+    # (spark_remote) reading the same store path. The cache key names the engine.
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_remote: str = "sc://127.0.0.1:15002"
     query_timeout_s: float = 20.0
     # Bounded work per panel query: result size, queries at once per process, how long a query
     # waits for its turn, and how long a query that timed out is answered with its error.
@@ -55,8 +64,29 @@ class Settings(BaseSettings):
     # How many reverse proxies (nginx …) stand in front: their X-Forwarded-For/-Proto/-Host are
     # then trusted. 0 (default): served directly, the headers are ignored.
     proxy_hops: int = Field(default=0, ge=0, le=5)
+    # Which plotly.js the pages load: "partial" (built at install: only the trace types of the
+    # built-in kinds, a third of the size) or "full" (plotly's own bundle: for a plug-in kind that
+    # draws another trace type). "partial" falls back to "full" when the bundle was not built.
+    plotly_bundle: Literal["partial", "full"] = "partial"
     # Signs the shared result cache's entries; unset: the key kept in the accounts database.
     secret_key: str | None = None
+    # Pushes on each publication (cockpit.ingest.notify): new early warnings and newly overdue
+    # items, once each, to this webhook (unset: nothing is sent anywhere), as plain JSON or as a
+    # DingTalk robot's markdown message; links in them start with public_url.
+    webhook_url: str | None = None
+    webhook_format: Literal["json", "dingtalk"] = "json"
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    public_url: str = "http://127.0.0.1:8050"
+    # Where the briefing's Chromium opens the cockpit (unset: the address the request came to).
+    brief_base_url: str | None = None
+
+    @model_validator(mode="after")
+    def _redis_needs_a_url(self) -> "Settings":
+        if self.cache_type == "RedisCache" and not self.redis_url:
+            raise ValueError("COCKPIT_CACHE_TYPE=RedisCache needs COCKPIT_REDIS_URL (e.g. redis://cache-host:6379/0)")
+        if not self.spark_remote.startswith("sc://"):
+            raise ValueError(f"COCKPIT_SPARK_REMOTE must be a Spark Connect URL sc://host:port, not {self.spark_remote!r}")
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
-"""`cockpit check`: every declaration validated, every panel's SQL checked against what it may read
-on the live snapshot (`cockpit.sqlguard`), then run (LIMIT 0) there."""
+"""`cockpit check`: every declaration validated, every panel's SQL (and the methods' SQL) checked to be
+portable between engines (`cockpit.specs.portable`), checked against what it may read on the live
+snapshot (`cockpit.sqlguard`), then run (LIMIT 0) there."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 import sys
 from pathlib import Path
 
+from cockpit.cases import declared_statement, match_params
 from cockpit.db import Database
 from cockpit.filters import FilterState, resolve
 from cockpit.query import QueryError, refusals, run_sql
 from cockpit.settings import Settings, get_settings
 from cockpit.specs.loader import Catalog, SpecError, load_catalog, sql_rules_for
+from cockpit.specs.portable import portable_errors
 from cockpit.visuals.registry import get_visual, load_errors, visuals
 
 
@@ -41,6 +44,8 @@ def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
         if missing:
             errors.append(SpecError(panel.file, "options", f"column(s) {', '.join(missing)} not in the SQL result "
                                                            f"(it has: {', '.join(sorted(cols))})"))
+        if spec.cases is not None:
+            errors += check_cases(panel, ctx, db, cols)
         for name, sql in spec.queries.items():
             try:
                 qcols = set(run_sql(sql, ctx, db=db, limit=0).columns)
@@ -53,11 +58,33 @@ def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
     return errors
 
 
+def check_cases(panel, ctx, db: Database, figure_columns: set[str]) -> list[SpecError]:
+    """The `[cases]` statement refused or failing on the live snapshot, or matching columns the
+    figure does not return."""
+    c = panel.spec.cases
+    unknown = sorted(set(c.match) - figure_columns)
+    if unknown:
+        return [SpecError(panel.file, "cases.match", f"column(s) {', '.join(unknown)} not in the SQL result "
+                                                     f"(it has: {', '.join(sorted(figure_columns))})")]
+    sql = declared_statement(c.relation, c.period, c.where, c.match)
+    refused = refusals(db, ctx.snapshot, sql)
+    if refused:
+        return [SpecError(panel.file, "cases", msg) for msg in refused]
+    extra = {param: None for _, _, param in match_params(c.match)}
+    try:
+        run_sql(sql, ctx, db=db, limit=0, extra=extra)
+    except QueryError as exc:
+        return [SpecError(panel.file, "cases", f"does not run on snapshot {ctx.snapshot}: {exc}")]
+    return []
+
+
 def check_all(store: Path, layouts: Path) -> tuple[Catalog, list[SpecError]]:
     """Load the catalog and, when a snapshot is live, check its SQL too."""
     db = Database(store)
     catalog = load_catalog(layouts, sql_rules_for(db))
-    errors = list(catalog.errors)
+    unportable, warnings = portable_errors(catalog)
+    errors = list(catalog.errors) + unportable
+    catalog.warnings.extend(warnings)
     if db.live_id() is not None:
         errors += check_sql(catalog, db)
     return catalog, errors

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 from dash import ALL, MATCH, Input, Output, State, dcc, html, no_update
@@ -143,11 +144,13 @@ def whatif_table(res: Resolved, weights: dict[str, float], rows: int, lang: str,
     """Scores and ranks under what-if weights, next to the published ranks (nothing is stored)."""
     known = set(run_sql("select indicator from indicators", res.ctx, db=db)["indicator"])
     weights = {k: v for k, v in weights.items() if k in known}
-    published = run_sql(street_scores_sql(), res.ctx, db=db)
+    # The latest assessed month up to the period (a month not yet assessed shows the one before).
+    ctx = replace(res.ctx, period_start=res.ctx.score_period)
+    published = run_sql(street_scores_sql(), ctx, db=db)
     extra = {"w_ind": list(weights), "w_val": list(weights.values())} if weights else None
-    scenario = run_sql(street_scores_sql(what_if=bool(weights)), res.ctx, db=db, extra=extra)
-    published = published[published["period"] == pd.Timestamp(res.ctx.period_start)]
-    scenario = scenario[scenario["period"] == pd.Timestamp(res.ctx.period_start)].copy()
+    scenario = run_sql(street_scores_sql(what_if=bool(weights)), ctx, db=db, extra=extra)
+    published = published[published["period"] == pd.Timestamp(ctx.period_start)]
+    scenario = scenario[scenario["period"] == pd.Timestamp(ctx.period_start)].copy()
     before = dict(zip(published["street_code"], published["rank_all"]))
     scenario["shift"] = [before.get(c, r) - r for c, r in zip(scenario["street_code"], scenario["rank_all"])]
     scenario = scenario.sort_values("rank_all").head(rows)

@@ -27,7 +27,7 @@ from cockpit.settings import Settings
 #: Paths served without a session: the login page, static code and styles, and display walls
 #: (each wall request verifies its own token).
 PUBLIC_PREFIXES = ("/login", "/logout", "/wall/", "/wall-static/", "/assets/", "/_dash-component-suites/",
-                   "/favicon.ico")
+                   "/static-bundles/", "/favicon.ico")
 #: Dash's data routes: answered 401 without a session (a page route redirects to the login).
 DATA_PREFIXES = ("/_dash-update-component", "/_dash-layout", "/_dash-dependencies", "/_reload-hash")
 
@@ -100,8 +100,10 @@ def init_auth(server: Flask, settings: Settings) -> None:
             return None
         return _SessionUser(user)
 
+    # A shared Redis counts failed logins across replicas; while it is away, each process counts alone.
     limiter = Limiter(get_remote_address, app=server, default_limits=[],
-                      storage_uri=settings.redis_url if settings.redis_url else "memory://")
+                      storage_uri=settings.redis_url if settings.redis_url else "memory://",
+                      in_memory_fallback_enabled=bool(settings.redis_url), swallow_errors=True)
 
     @server.before_request
     def _require_login():

@@ -16,9 +16,11 @@ from flask import has_request_context, request
 
 from cockpit.access import users
 from cockpit.db import Database
-from cockpit.filters import FilterState, Resolved, followed_filters, parse_query, resolve
-from cockpit.query import QueryContext, QueryError, results
+from cockpit.filters import NO_COMPARISON, FilterState, Resolved, followed_filters, parse_query, resolve
+from cockpit.query import QueryContext, QueryError, referenced_params, results
 from cockpit.regions import region_index
+from cockpit.relations import RELATIONS
+from cockpit.sqlguard import SCOPE_RELATIONS, parse as sqlguard_parse
 from cockpit.settings import Settings
 from cockpit.specs.loader import Panel
 from cockpit.text import has_chinese, romanized
@@ -111,6 +113,31 @@ class Views:
         """The loaded panel with this id, or None (ids come from clients)."""
         return self.holder.get().panels.get(panel_id) if isinstance(panel_id, str) else None
 
+    def missing_tables(self, panel: Panel, snapshot: str) -> list[str]:
+        """The tables a panel's SQL reads that the snapshot does not have (e.g. an analyst's extra
+        table a deployment never received), sorted; [] when it has them all. Memoised per
+        snapshot and SQL text: snapshots never change."""
+        names = set(self.db.tables(snapshot)) | set(RELATIONS) | set(SCOPE_RELATIONS)
+        missing: set[str] = set()
+        for sql in (panel.spec.sql, *panel.spec.queries.values()):
+            key = ("missing_tables", snapshot, sql)
+            if key not in self.db.memo:
+                found = sqlguard_parse(sql)
+                read = [] if isinstance(found, str) else [name for _, _, name in found.tables]
+                bases = {n.removesuffix("_scoped") if n.endswith("_scoped") else n for n in read}
+                self.db.memo[key] = frozenset(b for b in bases if b not in names)
+            missing |= self.db.memo[key]
+        return sorted(missing)
+
+    def waiting_for(self, page, snapshot: str) -> list[str]:
+        """The tables a page waits for: those missing for every one of its panels ([] when at
+        least one panel has its data, so the page has something to show)."""
+        catalog = self.holder.get()
+        per_panel = [self.missing_tables(catalog.panels[pid], snapshot) for pid in page.page.names()]
+        if per_panel and all(per_panel):
+            return sorted({t for names in per_panel for t in names})
+        return []
+
     def error_card(self, exc: Exception, lang: str) -> list:
         return error_card(exc, lang, dev=self.settings.dev and self.sees_sql())
 
@@ -167,11 +194,14 @@ class Views:
             snap=res.ctx.snapshot, breadcrumb=shell.breadcrumb(res, lang, self.drills_down(page), missing), chips=shell.chips(res.state, lang),
             streets=shell.street_options(res, lang) if page is not None and page.template == "street" else [],
             street=res.ctx.street, user=viewer.name if viewer and viewer.authenticated else None,
-            auth_off=self.settings.auth == "off", show_sql=bool(viewer and viewer.sees_sql))
+            auth_off=self.settings.auth == "off", show_sql=bool(viewer and viewer.sees_sql),
+            # A page waiting for tables this snapshot lacks is left out of the navigation (unless shown).
+            hidden_pages=frozenset(p.id for p in self.holder.get().pages
+                                   if p is not page and self.waiting_for(p, res.ctx.snapshot)))
 
     def render_context(self, panel: Panel, res: Resolved, wall: bool = False) -> RenderContext:
         return RenderContext(panel_id=panel.spec.id, lang=res.ctx.lang, wall=wall, labels=panel.spec.labels,
-                             theme="dark" if wall else "light")
+                             theme="dark" if wall else "light", empty=panel.spec.empty)
 
     @staticmethod
     def panel_context(panel: Panel, res: Resolved) -> QueryContext:
@@ -273,12 +303,21 @@ class Views:
         return (places or {}).get(value) or romanized(value)
 
     def stamp(self, res: Resolved, panel: Panel | None = None) -> Any:
-        """The panel's "as of" line, and a note naming the active filters it does not follow."""
-        text = f"{t('as_of', res.ctx.lang)} {res.ctx.as_of.isoformat()}"
+        """The panel's "as of" line; a panel showing street assessments also names the month it
+        shows when the chosen one is not assessed yet (assessments come after a month ends), and a
+        note names the active filters the panel does not follow."""
+        lang = res.ctx.lang
+        text = f"{t('as_of', lang)} {res.ctx.as_of.isoformat()}"
+        sqls = [panel.spec.sql, *panel.spec.queries.values()] if panel is not None else []
+        if any("score_period" in referenced_params(sql) for sql in sqls) and res.ctx.score_period != res.ctx.period_start:
+            period = f"{res.ctx.period_start:%Y-%m}"
+            if res.ctx.score_period == NO_COMPARISON:  # no assessed month up to the period
+                text += " · " + t("not_assessed", lang).format(period=period)
+            else:
+                text += " · " + t("assessed", lang).format(month=f"{res.ctx.score_period:%Y-%m}", period=period)
         ignored = self.ignored_filters(panel, res) if panel is not None else []
         if not ignored:
             return text
-        lang = res.ctx.lang
         names = t("list_sep", lang).join(t(f"f_{f}", lang) for f in ignored)
         return [text, html.Span(t("filter_ignored", lang).format(fields=names), className="panel-unfiltered",
                                 title=t("filter_ignored_note", lang))]
@@ -289,7 +328,7 @@ class Views:
             return ""
         c = self.panel_context(panel, res)
         return (f"{t('snapshot_short', c.lang)} {c.snapshot} · $region={c.region} · $period_start={c.period_start} "
-                f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end}"
+                f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end} · $cmp_as_of={c.cmp_as_of}"
                 + "".join(f" · $f_{k}={v}" for k, v in sorted(c.filters.items())))
 
 
