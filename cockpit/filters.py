@@ -295,24 +295,31 @@ def default_street(db: Database, snapshot: str, index: RegionIndex, region: str,
 
 def followed_filters(db: Database, snapshot: str, sql: str) -> frozenset[str]:
     """The cross-filter fields that narrow the result of panel SQL `sql`: every field that is a column
-    of a `<view>_scoped` relation it reads (the scoped relations honour those), and every field it
-    binds itself (`$f_<field>`). A field outside this set leaves the result unchanged, so the panel
-    must say that it does not follow it (named relations such as `early_warnings` compute on their
-    own and follow none)."""
+    of a `<view>_scoped` relation it reads (the scoped relations honour those), every field it binds
+    itself (`$f_<field>`), and those of the named relations it reads (`cockpit.relations`, judged
+    the same way on their SQL). A field outside this set leaves the result unchanged, so the panel
+    must say that it does not follow it."""
+    key = ("followed_filters", snapshot, sql)
+    if key not in db.memo:
+        db.memo[key] = frozenset(_followed(db, snapshot, sql, set()))
+    return db.memo[key]
+
+
+def _followed(db: Database, snapshot: str, sql: str, seen: set[str]) -> set[str]:
+    from cockpit.relations import RELATIONS
     from cockpit.sqlguard import parse
 
-    key = ("followed_filters", snapshot, sql)
-    if key in db.memo:
-        return db.memo[key]
-    fields: set[str] = set()
+    fields = {f for f in CROSS_FILTER_FIELDS if re.search(rf"\$f_{f}\b", sql)}
     found = parse(sql)
-    if not isinstance(found, str):
-        views = set(db.tables(snapshot))
-        for _, _, name in found.tables:
-            view = name[: -len("_scoped")] if name.endswith("_scoped") else None
-            if view in views:
-                columns = set(db.columns(snapshot, view))
-                fields |= {f for f in CROSS_FILTER_FIELDS if f in columns}
-    fields |= {f for f in CROSS_FILTER_FIELDS if re.search(rf"\$f_{f}\b", sql)}
-    db.memo[key] = frozenset(fields)
-    return db.memo[key]
+    if isinstance(found, str):
+        return fields
+    views = set(db.tables(snapshot))
+    for _, _, name in found.tables:
+        view = name[: -len("_scoped")] if name.endswith("_scoped") else None
+        if view in views:
+            columns = set(db.columns(snapshot, view))
+            fields |= {f for f in CROSS_FILTER_FIELDS if f in columns}
+        elif name in RELATIONS and name not in seen:
+            seen.add(name)
+            fields |= _followed(db, snapshot, RELATIONS[name][0], seen)
+    return fields

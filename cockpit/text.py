@@ -40,6 +40,7 @@ def romanized(value: str) -> str:
     from pypinyin.seg.mmseg import seg
 
     words = []
+    value = value.replace("、", ", ").replace("。", ". ").replace("「", '"').replace("」", '"')
     for run in re.split(r"([\u3400-\u9fff\uf900-\ufaff]+)", unicodedata.normalize("NFKC", value)):
         if has_chinese(run):
             words += ["".join(lazy_pinyin(word, v_to_u=True)).capitalize() for word in seg.cut(run)]

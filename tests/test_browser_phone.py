@@ -70,8 +70,9 @@ def test_controls_are_in_a_menu(server, phone):
     assert phone.locator(".menu-btn").get_attribute("aria-expanded") == "true"
     phone.locator(".topbar .lang-btn").tap()  # a control of the menu works
     phone.wait_for_function("() => new URLSearchParams(location.search).get('lang') === 'en'")
+    # the bar's words follow the language (wait for them: the URL changes first)
+    phone.wait_for_function("() => (document.querySelector('.menu-btn') || {}).textContent === '☰ Filters & settings'")
     settle(phone)
-    assert phone.locator(".menu-btn").inner_text().strip() == "☰ Filters & settings"
 
 
 def test_a_tap_on_a_map_region_drills_down(server, phone):

@@ -55,3 +55,16 @@ def test_an_island_is_grown_and_a_touching_part_is_not():
     assert grown_right.equals(right)  # the touching part keeps its shape
     # a region without small parts is the same object
     assert grow_small_islands([mainland], 2.0)[0] is mainland
+
+
+def test_the_lowest_value_is_not_drawn_near_white():
+    from plotly.colors import hex_to_rgb, unlabel_rgb
+
+    from cockpit.visuals.choropleth import visible_scale
+
+    for name in ("Blues", "Reds", "Greens"):
+        scale = visible_scale(name)
+        assert scale[0][0] == 0 and scale[-1][0] == 1
+        low = scale[0][1]
+        rgb = unlabel_rgb(low) if low.startswith("rgb") else hex_to_rgb(low)
+        assert min(rgb) < 235, (name, low)  # visibly tinted against a white page

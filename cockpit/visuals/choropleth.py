@@ -10,7 +10,7 @@ region drills down to it (`click`)."""
 from __future__ import annotations
 
 import pandas as pd
-from plotly.colors import get_colorscale
+from plotly.colors import get_colorscale, sample_colorscale
 from pydantic import Field, field_validator
 
 from cockpit.filters import FilterState
@@ -20,6 +20,10 @@ from cockpit.visuals.base import Format, Options, PanelContext, RenderContext, V
 
 #: Index of the trace holding the values (0 is the grey base of every region).
 VALUE_TRACE = 1
+#: Where on the named colour scale the map's scale starts: the first tenth of a sequential scale
+#: is near white, and a small region with the lowest value (an island) vanished on the page.
+SCALE_START = 0.12
+
 #: What a value-only update replaces in the value trace.
 VALUE_KEYS = ("z", "text", "customdata", "zmin", "zmax", "zauto")
 
@@ -66,6 +70,12 @@ def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
     return {"locations": codes, "z": z, "text": text, "customdata": codes, **zrange}
 
 
+def visible_scale(name: str, steps: int = 9) -> list[list]:
+    """The named colour scale from SCALE_START on, as plotly [[position, colour], …] steps."""
+    points = [SCALE_START + (1 - SCALE_START) * i / (steps - 1) for i in range(steps)]
+    return [[i / (steps - 1), colour] for i, colour in enumerate(sample_colorscale(get_colorscale(name), points))]
+
+
 def render(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
     # The geometry's URL when served by the app (plotly.js fetches it), else the GeoJSON itself.
     geojson = ctx.extra.get("geojson_url") or ctx.extra.get("geojson") or {"type": "FeatureCollection", "features": []}
@@ -75,7 +85,7 @@ def render(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
     trace = {
         "type": "choropleth", "geojson": geojson, "featureidkey": "id", "locationmode": "geojson-id",
         "locations": v["locations"], "z": v["z"], "text": v["text"], "customdata": v["customdata"],
-        "hovertemplate": "%{text}<extra></extra>", "colorscale": [list(step) for step in get_colorscale(o.colorscale)], "reversescale": o.reverse,
+        "hovertemplate": "%{text}<extra></extra>", "colorscale": visible_scale(o.colorscale), "reversescale": o.reverse,
         "marker": {"line": {"color": line_colour, "width": 0.8}},
         "showscale": o.legend,
         "colorbar": {"thickness": 10, "len": 0.6, "tickformat": o.format.axis, "ticksuffix": o.format.suffix,
