@@ -175,3 +175,14 @@ def test_the_cache_key_names_the_engine(engines_db):
     ctx = _ctx(engines_db)
     full = build_sql(engines_db, ctx.snapshot, "select 1 as x")
     assert query_key(engines_db, ctx, full, engine="duckdb") != query_key(engines_db, ctx, full, engine="spark")
+
+
+def test_cockpit_query_prints_the_same_csv_on_both_engines(engines_db, demo_store, capsys):
+    from cockpit.specs.panel_query import cli_query
+
+    printed = {}
+    for engine in ("duckdb", "spark"):
+        assert cli_query(demo_store, ROOT / "layouts", "kpi_requests", engine=engine, region="330100",
+                         fmt="csv") == 0
+        printed[engine] = capsys.readouterr().out
+    assert printed["duckdb"] == printed["spark"] and printed["spark"].startswith("value,previous\n")
