@@ -255,7 +255,7 @@ def _execute(engine: str, db: Database, snapshot: str, full: str, bound: dict[st
 def to_frame(db: Database, table: pa.Table) -> pd.DataFrame:
     """A result table as the DataFrame DuckDB itself would give (the same dtypes for a fresh
     result and one read back from the cache)."""
-    return db.cursor().from_arrow(table).df()
+    return db.conversion_cursor().from_arrow(table).df()
 
 
 def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,
