@@ -7,8 +7,14 @@ PORT ?= 8050
 WORKERS ?= 2
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
+BENCH_ARGS ?=
+# The partial plotly.js bundle (only the trace types of the built-in kinds), built from the npm
+# registry's plotly.js sources with esbuild, both pinned in bundles/package-lock.json.
+BUNDLE := cockpit/web/static/plotly-cockpit.min.js
+BUNDLE_SRC := bundles/package.json bundles/package-lock.json bundles/build.mjs bundles/plotly-cockpit.js
 
-.PHONY: run test install install-test system-deps demo check lint clean bench bench-engines spark
+.PHONY: run test install install-test system-deps demo check lint clean bench bench-engines spark bundle
 
 $(STAMP): pyproject.toml
 	@echo "==> creating virtual environment in $(VENV)"
@@ -23,8 +29,21 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 	@$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(STAMP)
-install-test: $(TEST_STAMP)
+$(BENCH_STAMP): pyproject.toml $(TEST_STAMP) bench/package.json bench/package-lock.json
+	@echo "==> installing the benchmark's tools (locust; Lighthouse from bench/package-lock.json if npm is here)"
+	@$(PY) -m pip install --quiet -e '.[test,bench]'
+	@if command -v npm >/dev/null; then npm ci --prefix bench --no-audit --no-fund --silent; \
+	 else echo "    npm not found: Lighthouse figures will be skipped"; fi
+	@touch $@
+
+$(BUNDLE): $(BUNDLE_SRC)
+	@bash scripts/system-deps.sh build
+	@echo "==> building the partial plotly.js bundle (npm ci, esbuild)"
+	@cd bundles && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && node build.mjs
+
+bundle: $(BUNDLE)
+install: $(STAMP) $(BUNDLE)
+install-test: $(TEST_STAMP) $(BUNDLE)
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -52,11 +71,12 @@ spark: install-test system-deps
 	@$(VENV)/bin/cockpit spark-server --port $(SPARK_PORT)
 
 clean:
-	rm -rf $(VENV) data/store data/cache data/demo-drop test-artifacts
+	rm -rf $(VENV) data/store data/cache data/demo-drop test-artifacts bundles/node_modules cockpit/web/static/plotly-cockpit.*
 
-## make bench: print speed and memory figures (ratios against baselines from the same run)
-bench: install-test
-	@$(PY) bench/bench_cockpit.py
+## make bench: the cockpit against two plain Dash apps on 1M and 10M requests, in one run, with ratios
+## (BENCH_ARGS="--load" adds the load test, "--huge" the 100M store, "--json" machine output; see --help)
+bench: $(BENCH_STAMP) system-deps
+	@$(PY) bench/bench_cockpit.py $(BENCH_ARGS)
 	@$(PY) bench/bench_wall.py
 
 ## make bench-engines: latency per panel on DuckDB and Spark, cold and through a shared Redis, and the cache hit rate of many walls

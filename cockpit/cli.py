@@ -1,5 +1,5 @@
-"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, query, scores, tokens, users,
-serve, spark-server."""
+"""`cockpit` command line: ingest, snapshots, demo, bootstrap, check, query, scores, quality, brief,
+tokens, users, serve, spark-server."""
 
 from __future__ import annotations
 
@@ -69,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "table"], default="table")
     _store_arg(p)
 
+    p = sub.add_parser("quality", help="data-quality flags of the live snapshot: flag, table, count, example ids")
+    p.add_argument("--region", default=None, help="limit to the rows under this region code")
+    p.add_argument("--format", choices=["csv", "json", "table"], default="table")
+    _store_arg(p)
+
+    p = sub.add_parser("brief", help="the briefing (汇报材料) of a page as PDF, made with Chromium")
+    p.add_argument("--page", required=True, help="page id or path, e.g. overview or requests")
+    p.add_argument("--region", default=None, help="region code (default: the top of the tree)")
+    p.add_argument("--period", default=None, help="YYYY-MM (default: the latest month)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--out", required=True, type=Path, help="the PDF file to write")
+    _store_arg(p)
+
     p = sub.add_parser("tokens", help="display tokens: read-only keys that open one wall for one region")
     tok = p.add_subparsers(dest="action", required=True)
     t = tok.add_parser("create", help="a new token for a wall; prints its id first and the wall's URL last")
@@ -134,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "scores":
         from cockpit.analytics.scores import cli_scores
         return cli_scores(_store(args), period=args.period, region=args.region, fmt=args.format)
+    if args.command == "quality":
+        from cockpit.analytics.quality import cli_quality
+        return cli_quality(_store(args), region=args.region, fmt=args.format)
+    if args.command == "brief":
+        from cockpit.web.brief_cli import cli_brief
+        return cli_brief(_store(args), args.page, args.region, args.out, lang=args.lang, period=args.period)
     if args.command == "tokens":
         from cockpit.access.cli import cli_tokens
         s = get_settings()

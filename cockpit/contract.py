@@ -1,4 +1,4 @@
-"""Data contract v1: what a data provider's drop folder must contain, declared in one place.
+"""Data contract v1.1: what a data provider's drop folder must contain, declared in one place.
 
 Every file of the drop (BRIEF §3) is described by one `TableContract`: its columns with their
 logical type, nullability, uniqueness, allowed values, ranges and foreign keys, plus the rules
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = "1.1"  # 1.1 added the optional digital_officials table
 
 # Logical types used by the contract, and the canonical physical type each is stored as in a
 # snapshot. A drop may use any compatible physical type (`cockpit.contract_types.type_accepts`);
@@ -397,9 +397,44 @@ STREET_VETOES = TableContract(
     ),
 )
 
+OFFICIAL_POSTS = ("town_a", "town_b", "bureau")
+
+DIGITAL_OFFICIALS = TableContract(
+    name="digital_officials",
+    doc=("Who answers for a street or a unit (contract v1.1, optional): each street's 数字镇长 — post "
+         "`town_a` (A岗, the street's deputy party secretary) and post `town_b` (B岗, a district-level "
+         "leader) — and each district unit's 数字局长 (post `bureau`)."),
+    columns=(
+        Column("post", "string", "town_a 数字镇长 A岗, town_b 数字镇长 B岗, bureau 数字局长.", enum=OFFICIAL_POSTS),
+        Column("street_code", "string", "The street (posts town_a and town_b).", nullable=True,
+               references=ForeignKey("regions", "region_code", level="street"),
+               null_doc="required for town_a and town_b, empty for bureau"),
+        Column("dept_code", "string", "The district unit (post bureau).", nullable=True,
+               references=ForeignKey("departments", "dept_code"),
+               null_doc="required for bureau, empty for town_a and town_b"),
+        Column("name", "string", "Name of the official."),
+        Column("title", "string", "Their office, e.g. 街道党工委副书记, 区委常委.", nullable=True),
+    ),
+    row_rules=(
+        RowRule(rule="posts town_a and town_b name a street and no unit", column="street_code",
+                columns=("post", "street_code", "dept_code"),
+                violation="post IN ('town_a', 'town_b') AND (street_code IS NULL OR dept_code IS NOT NULL)"),
+        RowRule(rule="post bureau names a unit and no street", column="dept_code",
+                columns=("post", "street_code", "dept_code"),
+                violation="post = 'bureau' AND (dept_code IS NULL OR street_code IS NOT NULL)"),
+    ),
+    table_rules=(
+        TableRule(rule="one official per street and post, one 数字局长 per unit", column="post",
+                  columns=("post", "street_code", "dept_code"),
+                  sql=("SELECT file_row_number AS rn, post || ' ' || coalesce(street_code, dept_code, '') AS value "
+                       "FROM {t} QUALIFY count(*) OVER (PARTITION BY post, street_code, dept_code) > 1")),
+    ),
+)
+
 # Every core file, in dependency order (a table's foreign keys point to tables listed before it).
 CONTRACTS: dict[str, TableContract] = {c.name: c for c in (
     REGIONS, DEPARTMENTS, REFORM_APPS, LEDGER_ITEMS, REQUESTS, INDICATORS, STREET_METRICS, STREET_VETOES,
+    DIGITAL_OFFICIALS,
 )}
 CORE_TABLES: tuple[str, ...] = tuple(CONTRACTS)
 

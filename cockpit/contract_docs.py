@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cockpit.contract import (
     ACCEPTED_CRS,
+    CONTRACT_VERSION,
     AS_OF_EARLIEST,
     AS_OF_MAX_DAYS_AHEAD,
     CONTRACTS,
@@ -62,7 +63,7 @@ def render_contract_markdown() -> str:
     """docs/data-contract.md, rendered from the declarations of `cockpit.contract`."""
     out: list[str] = []
     w = out.append
-    w("# Data contract v1")
+    w(f"# Data contract v{CONTRACT_VERSION}")
     w("")
     w("<!-- Generated from cockpit/contract.py by `python -m cockpit.contract_docs > docs/data-contract.md`;"
       " do not edit by hand. -->")

@@ -148,6 +148,31 @@ def earliest_data(db: Database, snapshot: str) -> date | None:
     return db.memo[key]
 
 
+def assessed_months(db: Database, snapshot: str) -> tuple[date, ...]:
+    """The months with street metrics in a snapshot, oldest first (memoised: snapshots never change)."""
+    key = ("assessed_months", snapshot)
+    if key not in db.memo:
+        months: tuple[date, ...] = ()
+        if "street_metrics" in db.tables(snapshot):
+            rows = db.snapshot_cursor(snapshot).execute(
+                "SELECT DISTINCT CAST(period AS DATE) FROM street_metrics ORDER BY 1").fetchall()
+            months = tuple(r[0] for r in rows if r[0] is not None)
+        db.memo[key] = months
+    return db.memo[key]
+
+
+def score_months(assessed: tuple[date, ...], start: date, cmp: str) -> tuple[date, date]:
+    """(assessment month shown for the period starting `start`, its comparison month): the latest
+    assessed month up to `start`, and the month 1 (prev) or 12 (yoy) before it. No assessed month
+    yet, or comparison off: NO_COMPARISON, a month no data has."""
+    shown = max((m for m in assessed if m <= start), default=None)
+    if shown is None:
+        return NO_COMPARISON, NO_COMPARISON
+    if cmp == "none":
+        return shown, NO_COMPARISON
+    return shown, _add_months(shown, {"prev": -1, "yoy": -12}[cmp])
+
+
 def known_values(db: Database, snapshot: str, name: str) -> frozenset[str]:
     """Every value the cross-filter field `name` has in any view of a snapshot, as text
     (memoised: snapshots never change)."""
@@ -191,6 +216,9 @@ class Resolved:
     root: str
     regions: RegionIndex
     periods: list[str]  # the months offered, newest first
+    # Why the street was chosen when the URL named none: the assessed month in which it ranks
+    # last among the selected region's streets (None: the URL chose it, or no month is assessed).
+    street_basis: date | None = None
 
 
 def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_page: bool = False) -> Resolved:
@@ -205,14 +233,15 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_p
     index = region_index(db, snap)
     root = jurisdiction_root(index, jurisdiction)
     region = state.region if state.region and index.get(state.region) and index.is_within(state.region, root) else root
-    street = state.street
-    if not (street and index.get(street) and index.get(street).level == "street" and index.is_within(street, root)):
-        # Street pages always show a street: the selected region's own, else its first one.
-        under = index.streets_under(region)
-        street = under[0] if under else None
     periods = available_periods(info.as_of, earliest_data(db, snap))
     period = state.period if state.period in periods else periods[0]
     start = date.fromisoformat(period + "-01")
+    street = state.street
+    street_basis = None
+    if not (street and index.get(street) and index.get(street).level == "street" and index.is_within(street, root)):
+        # Street pages always show a street: the selected region's lowest-ranked one in the latest
+        # assessed month up to the period (the one a leader should look at), else its first one.
+        street, street_basis = default_street(db, snap, index, region, start)
     # A period never reaches past the snapshot's as_of; the comparison covers the same span of days.
     end = min(_add_months(start, 1), info.as_of + timedelta(days=1))
     if state.cmp == "none":
@@ -222,14 +251,68 @@ def resolve(state: FilterState, db: Database, jurisdiction: str | None, street_p
     else:
         cmp_start = _add_months(start, {"prev": -1, "yoy": -12}[state.cmp])
         cmp_end = min(cmp_start + (end - start), _add_months(cmp_start, 1))
+    score_period, score_cmp_period = score_months(assessed_months(db, snap), start, state.cmp)
     query_region = street if street_page and street else region
     # A leaf (street) has no children to map: show its siblings instead, with it selected.
     map_parent = query_region if index.children.get(query_region) else (index.get(query_region).parent or query_region)
     ctx = QueryContext(snapshot=snap, region=query_region, jurisdiction=root, map_parent=map_parent, as_of=info.as_of,
                        period_start=start, period_end=end,
                        cmp_start=cmp_start, cmp_end=cmp_end, street=street, lang=state.lang,
+                       score_period=score_period, score_cmp_period=score_cmp_period,
                        filters=known_filters(db, snap, state.filters))
     clean = state.with_(region=None if region == root else region, snap=None if snap == live else snap,
                         period=None if period == periods[0] else period,
                         street=state.street if state.street == street else None)
-    return Resolved(ctx=ctx, state=clean, root=root, regions=index, periods=periods)
+    return Resolved(ctx=ctx, state=clean, root=root, regions=index, periods=periods, street_basis=street_basis)
+
+
+def default_street(db: Database, snapshot: str, index: RegionIndex, region: str,
+                   period_start: date) -> tuple[str | None, date | None]:
+    """The street a street page opens on when the URL names none: of the streets under `region`,
+    the lowest-ranked (vetoed first, then the lowest composite score) in the latest month up to
+    `period_start` that has street scores, with that month; without scores, the first street."""
+    under = index.streets_under(region)
+    if not under:
+        return None, None
+    key = ("default_street", snapshot, region, period_start)
+    if key not in db.memo:
+        found = (under[0], None)
+        if "street_scores" in db.tables(snapshot):
+            row = db.snapshot_cursor(snapshot).execute(
+                """
+                with mine as (select * from street_scores where street_code in (select unnest($streets))),
+                     latest as (select max(period) as period from mine where period <= $start and score is not null)
+                select m.street_code, m.period from mine m join latest l on m.period = l.period
+                where m.score is not null
+                order by m.veto desc nulls last, m.score asc, m.street_code
+                limit 1
+                """, {"streets": list(under), "start": period_start}).fetchone()
+            if row is not None:
+                found = (row[0], row[1])
+        db.memo[key] = found
+    return db.memo[key]
+
+
+def followed_filters(db: Database, snapshot: str, sql: str) -> frozenset[str]:
+    """The cross-filter fields that narrow the result of panel SQL `sql`: every field that is a column
+    of a `<view>_scoped` relation it reads (the scoped relations honour those), and every field it
+    binds itself (`$f_<field>`). A field outside this set leaves the result unchanged, so the panel
+    must say that it does not follow it (named relations such as `early_warnings` compute on their
+    own and follow none)."""
+    from cockpit.sqlguard import parse
+
+    key = ("followed_filters", snapshot, sql)
+    if key in db.memo:
+        return db.memo[key]
+    fields: set[str] = set()
+    found = parse(sql)
+    if not isinstance(found, str):
+        views = set(db.tables(snapshot))
+        for _, _, name in found.tables:
+            view = name[: -len("_scoped")] if name.endswith("_scoped") else None
+            if view in views:
+                columns = set(db.columns(snapshot, view))
+                fields |= {f for f in CROSS_FILTER_FIELDS if f in columns}
+    fields |= {f for f in CROSS_FILTER_FIELDS if re.search(rf"\$f_{f}\b", sql)}
+    db.memo[key] = frozenset(fields)
+    return db.memo[key]

@@ -62,6 +62,23 @@ class QueryContext:
     street: str | None = None
     lang: str = "zh"
     filters: dict[str, str] = field(default_factory=dict)
+    # The day the comparison is measured at, as `as_of` is for the period: as many days after
+    # cmp_start as as_of is after period_start, so both periods' requests have had the same time
+    # to be closed (docs/methods.md, "Periods and comparisons"). Derived when not given.
+    cmp_as_of: date | None = None
+    # The street-assessment month shown for the period: the latest month up to period_start with
+    # street metrics (assessments are published after a month ends), and its comparison month.
+    # Derived as period_start / cmp_start when not given.
+    score_period: date | None = None
+    score_cmp_period: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.cmp_as_of is None:
+            object.__setattr__(self, "cmp_as_of", self.cmp_start + (self.as_of - self.period_start))
+        if self.score_period is None:
+            object.__setattr__(self, "score_period", self.period_start)
+        if self.score_cmp_period is None:
+            object.__setattr__(self, "score_cmp_period", self.cmp_start)
 
     def params(self) -> dict[str, Any]:
         """All bindable values by name (the query binds only those its SQL mentions)."""

@@ -27,14 +27,46 @@ where a.region_code in (select ancestor_code from region_tree where region_code 
   and a.region_code in (select region_code from region_tree where ancestor_code = cast($jurisdiction as varchar))
 """
 
+#: Who answers for $street (contract v1.1 `digital_officials`): its 数字镇长 (posts town_a, town_b),
+#: then every department that handled the street's requests received in the period, with the
+#: requests, the on-time rate (closed on time ÷ closed, docs/methods.md §2) and its 数字局长.
+#: Only for a street within the viewer's jurisdiction; no street, no rows.
+STREET_RESPONSIBILITY_SQL = """
+with street as (
+    select cast($street as varchar) as street_code
+    where cast($street as varchar) in (select region_code from region_tree
+                                       where ancestor_code = cast($jurisdiction as varchar))
+),
+handled as (
+    select r.dept_code, count(*) as requests,
+           count(*) filter (where r.closed_at is not null) as closed,
+           count(*) filter (where r.closed_at is not null and (r.due_at is null or r.closed_at <= r.due_at)) as on_time
+    from requests r
+    where r.street_code in (select street_code from street) and r.dept_code is not null
+      and r.received_at >= $period_start and r.received_at < $period_end
+    group by r.dept_code
+)
+select o.post, o.name as official, o.title, cast(null as varchar) as dept_code, cast(null as varchar) as dept_name,
+       cast(null as bigint) as requests, cast(null as double) as on_time_rate,
+       case o.post when 'town_a' then 1 else 2 end as sort_key
+from digital_officials o
+where o.post in ('town_a', 'town_b') and o.street_code in (select street_code from street)
+union all
+select 'bureau', o.name, o.title, h.dept_code, d.name, h.requests,
+       100.0 * h.on_time / nullif(h.closed, 0), 3
+from handled h
+left join departments d on d.dept_code = h.dept_code
+left join digital_officials o on o.post = 'bureau' and o.dept_code = h.dept_code
+"""
+
 #: The calendar of the snapshot: every month with requests anywhere, and its first day with data.
 SNAPSHOT_MONTHS_SQL = "select date_trunc('month', day) as month, min(day) as first_day from requests_daily group by 1"
 
 #: name -> (SQL, what it holds). Parameters: see each constant's docstring in cockpit.analytics.
 RELATIONS: dict[str, tuple[str, str]] = {
-    "street_score_ranking": (scores.STREET_SCORES_SQL,
-                             "street scores and ranks for $period_start (and the period before)"),
-    "indicator_scores": (scores.INDICATOR_SCORES_SQL,
+    "street_score_ranking": (scores.STREET_SCORES_SQL.replace("$period_start", "$score_period"),
+                             "street scores and ranks for the assessed month $score_period"),
+    "indicator_scores": (scores.INDICATOR_SCORES_SQL.replace("$period_start", "$score_period"),
                          "per street × indicator: value, target, ratio, capped ratio, weight, contribution"),
     "early_warnings": (warning.EARLY_WARNINGS_SQL, "street × category jumps above their own baseline"),
     "monthly_growth": (warning.MONTHLY_GROWTH_SQL, "monthly volume and growth vs the same months last year"),
@@ -42,6 +74,16 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "app_collaboration": (ledger.COLLABORATION_SQL, "department × app pairs with role lead or co"),
     "department_collaboration": (ledger.DEPARTMENT_COLLABORATION_SQL,
                                  "per department: apps led, co-built, partner departments"),
+    "requests_street_days": (flow.STREET_DAYS_SQL,
+                             "request measures per received day × street in scope (the requests_daily_scoped "
+                             "columns without category, channel, handling_level, dept_code), honouring every "
+                             "cross-filter; much fewer rows than requests_daily"),
+    "ledger_apps": (ledger.LEDGER_APPS_SQL,
+                    "the ledger of $region: every app it leads, co-builds or uses from above, with role "
+                    "(lead | co | above) and visibility; runway and stage cross-filters applied"),
+    "ledger_region_items": (ledger.LEDGER_ITEMS_SQL,
+                            "the three-list items that are $region's work (of apps it leads or co-builds, or "
+                            "owned by its departments), with app_name, runway, stage, role"),
     "flow_sankey": (flow.SANKEY_SQL, "channel → level → department → outcome links"),
     "department_names": (DEPARTMENT_NAMES_SQL,
                          "every department's dept_code, name and region_code (names for any department "
@@ -49,6 +91,11 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "snapshot_months": (SNAPSHOT_MONTHS_SQL,
                         "every month with requests in the snapshot (any region) and its first_day with data: "
                         "a calendar, so a quiet month of a small area shows as 0"),
+    "street_responsibility": (STREET_RESPONSIBILITY_SQL,
+                              "who answers for $street: its 数字镇长 (post town_a, town_b), then each department "
+                              "handling its requests in the period with requests, on_time_rate (%) and its 数字局长 "
+                              "(post bureau); columns post, official, title, dept_code, dept_name, requests, "
+                              "on_time_rate, sort_key"),
     "apps_serving_street": (APPS_SERVING_STREET_SQL,
                             "the reform_apps columns of the apps built by $street or the regions above it, "
                             "within the viewer's jurisdiction"),

@@ -64,8 +64,21 @@ class Settings(BaseSettings):
     # How many reverse proxies (nginx …) stand in front: their X-Forwarded-For/-Proto/-Host are
     # then trusted. 0 (default): served directly, the headers are ignored.
     proxy_hops: int = Field(default=0, ge=0, le=5)
+    # Which plotly.js the pages load: "partial" (built at install: only the trace types of the
+    # built-in kinds, a third of the size) or "full" (plotly's own bundle: for a plug-in kind that
+    # draws another trace type). "partial" falls back to "full" when the bundle was not built.
+    plotly_bundle: Literal["partial", "full"] = "partial"
     # Signs the shared result cache's entries; unset: the key kept in the accounts database.
     secret_key: str | None = None
+    # Pushes on each publication (cockpit.ingest.notify): new early warnings and newly overdue
+    # items, once each, to this webhook (unset: nothing is sent anywhere), as plain JSON or as a
+    # DingTalk robot's markdown message; links in them start with public_url.
+    webhook_url: str | None = None
+    webhook_format: Literal["json", "dingtalk"] = "json"
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    public_url: str = "http://127.0.0.1:8050"
+    # Where the briefing's Chromium opens the cockpit (unset: the address the request came to).
+    brief_base_url: str | None = None
 
     @model_validator(mode="after")
     def _redis_needs_a_url(self) -> "Settings":

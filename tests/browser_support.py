@@ -66,7 +66,11 @@ PANEL_STATE_JS = """
   id: s.id,
   kind: [...s.classList].find(c => c.startsWith('kind-')),
   title: (s.querySelector('.panel-title') || {}).textContent,
-  stamp: (s.querySelector('.panel-stamp') || {}).textContent || '',
+  // the "as of" line without the note on filters the panel does not follow (`unfiltered`)
+  stamp: (() => { const st = s.querySelector('.panel-stamp'); if (!st) return '';
+                  const c = st.cloneNode(true); c.querySelectorAll('.panel-unfiltered').forEach(e => e.remove());
+                  return c.textContent; })(),
+  unfiltered: ((s.querySelector('.panel-stamp .panel-unfiltered') || {}).textContent || ''),
   error: ((s.querySelector('.panel-error') || {}).textContent || '').trim(),
   meta: (s.querySelector('.panel-sql-meta') || {}).textContent || '',
   traces: (s.querySelector('.js-plotly-plot') || {}).data ? s.querySelector('.js-plotly-plot').data.length : null,

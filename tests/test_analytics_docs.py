@@ -47,3 +47,12 @@ def test_visibility_table_matches_code():
         assert int(row.group(1)) == weight
         assert row.group(2) == ("yes" if comp == "leader_endorsed" else str(sat))
         assert f"{weight}.0 * " in ledger._APPS  # the SQL uses the same weight
+
+
+def test_quality_flags_documented():
+    from cockpit.analytics import quality
+
+    rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (\w+) \|", DOC, flags=re.M)
+    assert {(f.name, f.table, f.kind) for f in quality.FLAGS} <= set(rows)
+    assert f"more than **{quality.LATE_UPDATE_DAYS} days**" in DOC
+    assert f"the {quality.EXAMPLES_PER_REGION} smallest ids" in DOC

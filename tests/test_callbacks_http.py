@@ -91,20 +91,40 @@ def test_malformed_search_values_fall_back_to_defaults(client_for, search):
     assert "Traceback" not in resp.get_data(as_text=True)
 
 
-def test_map_sends_geometry_once_then_only_values(client_for):
+def test_map_names_its_geometry_by_url_then_sends_only_values(client_for):
     client = client_for()
     first = graph_call(client, "map_requests", "")
     payload = first.get_json()["response"]
     key = payload['{"panel":"map_requests","type":"figkey"}']["data"]
     fig = payload['{"panel":"map_requests","type":"graph"}']["figure"]
-    assert len(fig["data"][1]["geojson"]["features"]) == 11  # the 11 cities of Zhejiang
+    url = fig["data"][1]["geojson"]
+    assert isinstance(url, str) and url.startswith("/geo/") and '"coordinates"' not in first.get_data(as_text=True)
+    geometry = client.get(url)
+    assert geometry.status_code == 200 and "immutable" in geometry.headers["Cache-Control"]
+    assert len(geometry.get_json()["features"]) == 11  # the 11 cities of Zhejiang
+    assert client.get(url, headers={"If-None-Match": geometry.headers["ETag"]}).status_code == 304
     # Same level again (another period): the server answers with a Patch of the values only.
     second = graph_call(client, "map_requests", "?period=2026-10", figkey=key)
     assert second.status_code == 200
-    assert len(second.data) < len(first.data) / 20
+    assert len(second.data) < len(first.data) and len(second.data) <= 5 * 1024
     patch = second.get_json()["response"]['{"panel":"map_requests","type":"graph"}']["figure"]
     assert patch.get("__dash_patch_update") == "__dash_patch_update"
     assert "geojson" not in json.dumps(patch)
+    # A drill-down is a new level: a full figure, still without geometry, and small.
+    third = graph_call(client, "map_requests", "?region=330100", figkey=key)
+    assert '"coordinates"' not in third.get_data(as_text=True) and len(third.data) <= 5 * 1024
+
+
+def test_map_geometry_is_served_only_inside_the_jurisdiction(client_for, demo_store):
+    from cockpit.db import Database
+
+    live = Database(demo_store).live_id()
+    client = client_for(COCKPIT_JURISDICTION="330100")  # Hangzhou
+    assert client.get(f"/geo/{live}/330100.geojson").status_code == 200
+    assert client.get(f"/geo/{live}/330106.geojson").status_code == 200  # a county of Hangzhou
+    for parent in ("330000", "330200", "330106001", "x'--"):  # the province, Ningbo, a street, junk
+        assert client.get(f"/geo/{live}/{parent}.geojson").status_code == 404, parent
+    assert client.get("/geo/99999_2026-01-01/330100.geojson").status_code == 404  # not published
 
 
 def _figure(resp, panel):

@@ -143,7 +143,7 @@ def test_what_panel_sql_may_read_runs(db, sql):
 
 def test_extra_queries_are_guarded_too(layouts):
     path = layouts / "panels" / "kpi_requests.toml"
-    text = path.read_text(encoding="utf-8").replace("from requests_daily_scoped\nwhere day >=",
+    text = path.read_text(encoding="utf-8").replace("from requests_street_days\nwhere day >=",
                                                     "from requests_daily\nwhere day >=")
     path.write_text(text, encoding="utf-8")
     errors = [str(e) for e in load_catalog(layouts, static_rules()).errors]

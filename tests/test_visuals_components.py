@@ -16,8 +16,22 @@ from visual_samples import SAMPLES, render, texts
 
 # --------------------------------------------------------------------------- ranking table
 
+def grid(out):
+    """The AG Grid in a table render (the page wraps it with its search box)."""
+    from dash_ag_grid import AgGrid
+
+    if isinstance(out, AgGrid):
+        return out
+    children = getattr(out, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        found = grid(child) if child is not None and not isinstance(child, str) else None
+        if found is not None:
+            return found
+    return None
+
+
 def grid_props(out) -> dict:
-    return out.to_plotly_json()["props"]
+    return grid(out).to_plotly_json()["props"]
 
 
 def test_ranking_table_rows_columns_and_formats():

@@ -220,6 +220,25 @@ def test_step_payload_is_scoped_to_the_token_and_refuses_other_values(wall_serve
         assert status == 400 and "panels" not in body, query
 
 
+def test_a_step_carries_no_geometry_the_wall_fetches_it_with_its_token(wall_server):
+    _, text = tokens.create(wall_server.accounts, "command-centre", "330100")
+    status, payload = _get(f"{wall_server.url}/wall/command-centre/step?token={text}&screen=0")
+    assert status == 200 and '"coordinates"' not in json.dumps(payload)
+    src = payload["panels"]["map_requests"]["figure"]["data"][1]["geojson"]
+    assert isinstance(src, str) and src.startswith("/geo/")
+    status, geometry = _get(f"{wall_server.url}/wall/command-centre{src}?token={text}")
+    assert status == 200 and {f["id"] for f in geometry["features"]} == set(
+        payload["panels"]["map_requests"]["figure"]["data"][1]["locations"])
+    # without the token, with another wall's, or a level outside the token's region: no geometry
+    _, other = tokens.create(wall_server.accounts, "street-tour", "330100")
+    snapshot = src.split("/")[2]
+    for url in (f"/wall/command-centre{src}", f"/wall/command-centre{src}?token={other}",
+                f"/wall/command-centre/geo/{snapshot}/330000.geojson?token={text}",
+                f"/wall/command-centre/geo/{snapshot}/330200.geojson?token={text}"):
+        status, body = _get(wall_server.url + url)
+        assert status in (403, 404) and "features" not in str(body), url
+
+
 def test_docs_name_every_key_of_a_wall_file():
     from cockpit.specs.walls import Rotate, Screen, WallSpec
 

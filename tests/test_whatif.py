@@ -21,8 +21,23 @@ def res(demo_store, use_store):
     return resolve(FilterState(region="330100"), Database(demo_store), None)
 
 
-def _rows(grid):
-    return grid.rowData
+def _rows(table):
+    from test_visuals_components import grid
+
+    return grid(table).rowData
+
+
+def _grid_json(node):
+    """The AG Grid in a component's JSON (the table wraps it with its search box)."""
+    if isinstance(node, dict):
+        if node.get("type") == "AgGrid":
+            return node
+        node = node.get("props", {}).get("children")
+    for child in node if isinstance(node, list) else [node] if isinstance(node, dict) else []:
+        found = _grid_json(child)
+        if found is not None:
+            return found
+    return None
 
 
 def test_published_weights_change_nothing(res):
@@ -91,5 +106,5 @@ def test_the_sliders_callback_through_the_dispatcher(views, demo_store):
                                                changed=["values"]))
     assert resp.status_code == 200, resp.data[:300]
     grid = wire.response_value(resp.get_json(), {"type": "whatif-out", "panel": "whatif_weights"}, "children")
-    rows = grid["props"]["rowData"]
+    rows = _grid_json(grid)["props"]["rowData"]
     assert len(rows) == 12 and all(r["shift"] == 0 for r in rows)  # unknown indicators change nothing

@@ -29,7 +29,7 @@ LAYERS = (
     ("cockpit", "cockpit.settings", "cockpit.duck", "cockpit.text", "cockpit.fields", "cockpit.access"),
     ("cockpit.contract", "cockpit.contract_types", "cockpit.contract_docs"),
     ("cockpit.store",),
-    ("cockpit.snapshot", "cockpit.db", "cockpit.analytics", "cockpit.query", "cockpit.relations",
+    ("cockpit.snapshot", "cockpit.db", "cockpit.analytics", "cockpit.query", "cockpit.relations", "cockpit.cases",
      "cockpit.regions", "cockpit.filters", "cockpit.geo", "cockpit.sqlguard", "cockpit.cache",
      "cockpit.bounds", "cockpit.portable", "cockpit.engines"),
     ("cockpit.specs", "cockpit.visuals"),

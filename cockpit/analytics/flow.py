@@ -213,6 +213,44 @@ REQUESTS_DAILY_COLUMNS = (
     *[c for key, *_ in STAGES for c in (f"dur_{key}_h_sum", f"dur_{key}_n")],
 )
 
+#: Columns of rollups/requests_street_daily.parquet: requests_daily without the cross-filter and
+#: department dimensions, one row per received day × street (the KPIs, map and trend need no more).
+REQUESTS_STREET_DAILY_COLUMNS = ("day", "street_code", *REQUESTS_DAILY_COLUMNS[6:])
+
+#: The columns of requests_daily that page cross-filters may constrain and requests_street_daily
+#: drops: while any of these filters is set, only the fine rollup can answer.
+STREET_DAILY_DROPPED_FILTERS = ("category", "channel", "handling_level")
+
+def _summed(column: str) -> str:
+    """The sum of a requests_daily measure in the rollup's own type (counts bigint, hours double)."""
+    kind = "double" if column == "sat_sum" or column.endswith("_h_sum") else "bigint"
+    return f"cast(sum({column}) as {kind}) as {column}"
+
+
+#: The coarse rollup, summed from the fine one (same measures and types, so sums agree exactly).
+REQUESTS_STREET_DAILY_SQL = (
+    "select day, street_code,\n       "
+    + ",\n       ".join(_summed(c) for c in REQUESTS_STREET_DAILY_COLUMNS[2:])
+    + "\nfrom requests_daily group by day, street_code order by day, street_code\n")
+
+
+def _street_days_sql() -> str:
+    cols = ", ".join(REQUESTS_STREET_DAILY_COLUMNS)
+    unfiltered = " and ".join(f"$f_{f} is null" for f in STREET_DAILY_DROPPED_FILTERS)
+    sums = ", ".join(_summed(c) for c in REQUESTS_STREET_DAILY_COLUMNS[2:])
+    return f"""select {cols} from requests_street_daily_scoped where {unfiltered}
+union all
+select day, street_code, {sums} from requests_daily_scoped where not ({unfiltered})
+group by day, street_code
+"""
+
+
+#: Panel relation ``requests_street_days``: the request measures per received day × street in
+#: scope. Without a category/channel/level cross-filter it reads the coarse rollup (about one row
+#: per street and day), with one it sums the fine rollup under that filter: the same numbers
+#: either way. DuckDB drops the branch whose bound condition is false before scanning.
+STREET_DAYS_SQL = _street_days_sql()
+
 _DAILY_STAGE_AVGS = ",\n       ".join(
     f"1.0 * sum(dur_{key}_h_sum) / nullif(sum(dur_{key}_n), 0) as avg_{key}_h" for key, *_ in STAGES)
 

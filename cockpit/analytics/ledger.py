@@ -230,3 +230,64 @@ def overdue_items(con: Any, as_of: dt.date, region: str | None = None) -> pd.Dat
     """Items past due and not done: item_id, app_id, app_name, runway, list, title, status,
     owner_dept, owner_name, due_on, days_overdue (as_of − due_on in days)."""
     return run(con, OVERDUE_ITEMS_SQL, {"region": region, "as_of": as_of})
+
+
+# The apps of region $region and each one's role: shared by LEDGER_APPS_SQL and LEDGER_ITEMS_SQL.
+_REGION_APPS = """
+region_depts as (
+    -- the departments of $region's governments: its own and those of the regions under it
+    select d.dept_code from departments d
+    where d.region_code = cast($region as varchar)
+       or d.region_code in (select region_code from region_tree where ancestor_code = cast($region as varchar))
+),
+co_built as (
+    select distinct a.app_id
+    from reform_apps a
+    left join (select app_id, unnest(co_depts) as dept_code from reform_apps) c on c.app_id = a.app_id
+    where a.lead_dept in (select dept_code from region_depts) or c.dept_code in (select dept_code from region_depts)
+),
+roles as (
+    select a.*,
+           case when a.region_code = cast($region as varchar)
+                  or a.region_code in (select region_code from region_tree where ancestor_code = cast($region as varchar))
+                then 'lead'
+                when a.app_id in (select app_id from co_built) then 'co'
+                when a.region_code in (select ancestor_code from region_tree where region_code = cast($region as varchar))
+                then 'above'
+           end as role
+    from reform_apps a
+),
+region_apps as (
+    select r.*,
+           30.0 * least(r.central_publications, 3) / 3
+         + 20.0 * least(r.provincial_publications, 5) / 5
+         + 20.0 * least(r.meeting_demos, 4) / 4
+         + 20.0 * coalesce(r.expert_score, 0) / 100
+         + 10.0 * (case when r.leader_endorsed then 1 else 0 end) as visibility
+    from roles r
+    where r.role is not null
+      and (cast($f_runway as varchar) is null or r.runway = cast($f_runway as varchar))
+      and (cast($f_stage as varchar) is null or r.stage = cast($f_stage as varchar))
+)"""
+
+#: Panel SQL: the ledger of region $region as its leaders see it (docs/methods.md, "The ledger of
+#: a city, county or street"): every app the region leads (owned by it or a region under it),
+#: co-builds (a department of it or under it is the lead or a co-builder of an app owned
+#: elsewhere) or uses from above (owned by a region above it: provincial and city apps serve
+#: the regions under them). Columns: reform_apps' columns, ``visibility`` (the index 0–100) and
+#: ``role`` ('lead' | 'co' | 'above'; the first that applies). Narrowed by the page's runway and
+#: stage cross-filters. Binds $region, $f_runway, $f_stage.
+LEDGER_APPS_SQL = "with" + _REGION_APPS + """
+select * from region_apps
+"""
+
+#: Panel SQL: the three-list items (三张清单) that are region $region's work: the items of the apps
+#: it leads or co-builds, and the items a department of it owns in an app from above. Columns:
+#: ledger_items' columns, the app's ``app_name``, ``runway``, ``stage`` and ``role``. Narrowed by
+#: the page's runway and stage cross-filters (through the apps). Binds as LEDGER_APPS_SQL.
+LEDGER_ITEMS_SQL = "with" + _REGION_APPS + """
+select i.*, a.name as app_name, a.runway, a.stage, a.role
+from ledger_items i
+join region_apps a on a.app_id = i.app_id
+where a.role in ('lead', 'co') or i.owner_dept in (select dept_code from region_depts)
+"""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cockpit.demo import departments, extras, indicators, ledger
+from cockpit.demo import departments, extras, indicators, ledger, officials
 from cockpit.demo.geography import build_geography, regions_for_parquet
 from cockpit.demo.requests import write_requests
 
@@ -22,7 +22,7 @@ from cockpit.demo.requests import write_requests
 FILES = (
     "manifest.json", "regions.parquet", "departments.parquet", "reform_apps.parquet",
     "ledger_items.parquet", "requests.parquet", "indicators.parquet", "street_metrics.parquet",
-    "street_vetoes.parquet", "report_burden.parquet", "disability_tasks.parquet",
+    "street_vetoes.parquet", "digital_officials.parquet", "report_burden.parquet", "disability_tasks.parquet",
 )
 
 
@@ -49,7 +49,9 @@ def write_demo_drop(out: Path, requests: int = 300_000, seed: int = 2026, as_of:
     regions_for_parquet(geo.regions).to_parquet(tmp, index=False, compression="zstd")
     os.replace(tmp, out / "regions.parquet")
 
-    _write_table(departments.departments_table(), out / "departments.parquet")
+    depts = departments.departments_table()
+    _write_table(depts, out / "departments.parquet")
+    _write_table(officials.officials_table(geo.regions, depts, seed), out / "digital_officials.parquet")
     apps = ledger.build_apps(seed, as_of_d)
     _write_table(ledger.apps_table(apps), out / "reform_apps.parquet")
     _write_table(ledger.items_table(ledger.build_items(apps, seed, as_of_d)), out / "ledger_items.parquet")

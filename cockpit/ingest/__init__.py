@@ -17,6 +17,8 @@ snapshot the first published):
    rollups (`cockpit.ingest.rollups`) and manifest.json.
 4. Publish (`Store.publish`): fsync, rename into snapshots/, swap CURRENT (the store refuses an
    as_of before the live one unless backdating, so the live as_of never goes backwards).
+5. With `COCKPIT_WEBHOOK_URL` set, push the new early warnings and newly overdue items
+   (`cockpit.ingest.notify`).
 
 All DuckDB work has a memory limit and spills to a directory inside the staging run, so a
 10M-row requests file is merged with bounded memory.
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from cockpit.contract import CONTRACT_VERSION
 from cockpit.ingest.build import build_snapshot
 from cockpit.ingest.merge import Log
 from cockpit.ingest.stage import copy_drop
@@ -76,7 +79,7 @@ def ingest(folder: Path, store: Path, *, log: Log = print, backdate: bool = Fals
             if not staged.ok:
                 return _reject(st, folder, staged.problems, live, log)
             log(f"validating {shown_name(str(folder))} ({len(staged.files)} files, {staged.bytes / 1e6:.1f} MB) "
-                "against data contract v1 ...")
+                f"against data contract v{CONTRACT_VERSION} ...")
             problems = validate_drop(drop, live, temp_dir=work, backdate=backdate, refused=staged.problems)
             if problems:
                 return _reject(st, folder, problems, live, log)
@@ -101,7 +104,24 @@ def ingest(folder: Path, store: Path, *, log: Log = print, backdate: bool = Fals
         finally:
             shutil.rmtree(run, ignore_errors=True)
     log(f"published snapshot {snapshot_id} (live) in {time.monotonic() - started:.1f} s")
+    _notify(st.root, snapshot_id, log)
     return IngestResult(True, snapshot_id=snapshot_id, tables=tables)
+
+
+def _notify(store: Path, snapshot_id: str, log: Log) -> None:
+    """Push the publication's new warnings and overdue items when a webhook is configured; the
+    snapshot is published whatever happens here."""
+    from cockpit.settings import get_settings
+
+    settings = get_settings()
+    if not settings.webhook_url:
+        return
+    from cockpit.ingest.notify import notify_publication  # lazy: only with a webhook
+
+    try:
+        notify_publication(store, snapshot_id, settings, log)
+    except Exception as exc:  # a push must never turn a published snapshot into a failed ingest
+        log(f"webhook: could not prepare the push: {type(exc).__name__}: {exc}")
 
 
 def _reject(st: Store, folder: Path, problems: list[Problem], live: Path | None, log: Log) -> IngestResult:

@@ -4,7 +4,8 @@
   canonical schema of the contract; regions keep their GeoParquet metadata; extras copied);
 - tables absent from the drop → carried over from the live snapshot (hardlinked);
 - requests → merged into the live ones (`cockpit.ingest.merge`);
-- rollups (`cockpit.ingest.rollups.build_rollups`) over a provisional manifest.
+- rollups (`cockpit.ingest.rollups.build_rollups`) over a provisional manifest, then the
+  data-quality flags (`cockpit.ingest.quality`), which compare the drop with the live snapshot.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 
 from cockpit.contract import CONTRACTS, LOGICAL_TYPES, TableContract
 from cockpit.ingest.merge import Log, merge_requests, parquet_rows
+from cockpit.ingest.quality import ROLLUP as QUALITY_ROLLUP, build_quality_flags
 from cockpit.ingest.rollups import build_rollups
 from cockpit.ingest.validate import scan_drop
 from cockpit.store import Store, link_or_copy
@@ -116,5 +118,8 @@ def build_snapshot(folder: Path, store: Store, snap: Path, work: Path, manifest:
     for name, rows in build_rollups(snap).items():
         tables[name] = {"rows": rows, "kind": "rollup"}
         log(f"  {name}: {rows} rows (rollup)")
+    rows = build_quality_flags(snap, files.core.get("requests"), live)
+    tables[QUALITY_ROLLUP] = {"rows": rows, "kind": "rollup"}
+    log(f"  {QUALITY_ROLLUP}: {rows} rows (data-quality flags per region)")
     log(f"  rollups built in {time.monotonic() - t0:.1f} s")
     return dict(sorted(tables.items(), key=lambda kv: (["core", "extra", "rollup"].index(kv[1]["kind"]), kv[0])))

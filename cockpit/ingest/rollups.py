@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from cockpit.analytics.flow import REQUESTS_DAILY_SQL
+from cockpit.analytics.flow import REQUESTS_DAILY_SQL, REQUESTS_STREET_DAILY_SQL
 from cockpit.analytics.scores import STREET_SCORES_ROLLUP_SQL
 from cockpit.duck import ident, literal
 from cockpit.snapshot import connect_snapshot, snapshot_as_of
@@ -151,6 +151,19 @@ def build_requests_daily(snapshot_dir: Path, con: duckdb.DuckDBPyConnection,
         as_of = dt.date.fromisoformat(as_of)
     # Streamed from DuckDB to parquet: the rollup of 10M requests never sits in Python memory.
     return write_rollup(con, Path(snapshot_dir), "requests_daily", REQUESTS_DAILY_SQL, {"as_of": as_of})
+
+
+@rollup("requests_street_daily")  # after requests_daily: summed from it
+def build_requests_street_daily(snapshot_dir: Path, con: duckdb.DuckDBPyConnection) -> int:
+    """``rollups/requests_street_daily.parquet``: requests_daily per received day × street only
+    (columns ``cockpit.analytics.flow.REQUESTS_STREET_DAILY_COLUMNS``).
+
+    The fine rollup keeps a row per day × street × category × channel × level × department,
+    nearly one per request; panels that need none of those dimensions read this one (through
+    the ``requests_street_days`` relation, which falls back to the fine rollup under a cross-filter).
+    Summed from the fine rollup, not the raw requests: the same measures, a small scan.
+    """
+    return write_rollup(con, Path(snapshot_dir), "requests_street_daily", REQUESTS_STREET_DAILY_SQL)
 
 
 @rollup("street_scores")  # after region_tree: it scopes by it

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from cockpit.cases import declared_statement, match_params
 from cockpit.db import Database
 from cockpit.filters import FilterState, resolve
 from cockpit.query import QueryError, refusals, run_sql
@@ -43,6 +44,8 @@ def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
         if missing:
             errors.append(SpecError(panel.file, "options", f"column(s) {', '.join(missing)} not in the SQL result "
                                                            f"(it has: {', '.join(sorted(cols))})"))
+        if spec.cases is not None:
+            errors += check_cases(panel, ctx, db, cols)
         for name, sql in spec.queries.items():
             try:
                 qcols = set(run_sql(sql, ctx, db=db, limit=0).columns)
@@ -53,6 +56,26 @@ def check_sql(catalog: Catalog, db: Database) -> list[SpecError]:
             if not set(wanted) <= qcols:
                 errors.append(SpecError(panel.file, f"queries.{name}", f"must return columns {' and '.join(wanted)}"))
     return errors
+
+
+def check_cases(panel, ctx, db: Database, figure_columns: set[str]) -> list[SpecError]:
+    """The `[cases]` statement refused or failing on the live snapshot, or matching columns the
+    figure does not return."""
+    c = panel.spec.cases
+    unknown = sorted(set(c.match) - figure_columns)
+    if unknown:
+        return [SpecError(panel.file, "cases.match", f"column(s) {', '.join(unknown)} not in the SQL result "
+                                                     f"(it has: {', '.join(sorted(figure_columns))})")]
+    sql = declared_statement(c.relation, c.period, c.where, c.match)
+    refused = refusals(db, ctx.snapshot, sql)
+    if refused:
+        return [SpecError(panel.file, "cases", msg) for msg in refused]
+    extra = {param: None for _, _, param in match_params(c.match)}
+    try:
+        run_sql(sql, ctx, db=db, limit=0, extra=extra)
+    except QueryError as exc:
+        return [SpecError(panel.file, "cases", f"does not run on snapshot {ctx.snapshot}: {exc}")]
+    return []
 
 
 def check_all(store: Path, layouts: Path) -> tuple[Catalog, list[SpecError]]:

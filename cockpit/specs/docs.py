@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.query import QueryContext
 from cockpit.relations import RELATIONS
-from cockpit.specs.models import Grid, PageSpec, PanelSpec
+from cockpit.cases import CASE_RELATIONS
+from cockpit.specs.models import CasesSpec, Grid, PageSpec, PanelSpec
 from cockpit.visuals.base import Host, PanelContext, Visual
 from cockpit.visuals.registry import visuals
 
@@ -28,6 +29,13 @@ PARAMS = {
     "cmp_start": "start of the comparison period (previous month or same month last year; "
                  "1900-01-01, matching no data, when comparison is off)",
     "cmp_end": "end (exclusive) of the comparison period, as many days as the period",
+    "cmp_as_of": "the day the comparison is measured at, as as_of is for the period: as many days after "
+                 "cmp_start as as_of is after period_start (count a comparison request as closed only when "
+                 "closed_at < $cmp_as_of + 1 day, so both periods had the same time to close)",
+    "score_period": "the street-assessment month shown for the period: the latest month up to period_start "
+                    "with street metrics (assessments come after a month ends); 1900-01-01 when none is",
+    "score_cmp_period": "the assessment month score_period is compared with (1 or 12 months before it; "
+                        "1900-01-01 when comparison is off)",
     "street": "the street of a street-profile page",
     "lang": "'zh' or 'en'",
 }
@@ -72,6 +80,15 @@ def render_panels_markdown() -> str:
         out.append(f"| `{name}` | {doc} |")
     out += ["", "## Panel file (`layouts/panels/<id>.toml`; the file name is the id)", ""]
     out += _options_table(PanelSpec)
+    out += ["", "### Drill-through (`[cases]`)", "",
+            "The rows behind a figure, opened from the panel's 明细 link (`/cases/<panel>`), with the page's "
+            "jurisdiction, period and cross-filters, and the last point clicked in the panel through `match`. "
+            "The condition and matches refer to the relation's columns as `c.<column>`.", ""]
+    out += _options_table(CasesSpec)
+    out += ["", "| case relation | columns | holds |", "|---|---|---|"]
+    for name, rel in CASE_RELATIONS.items():
+        cols = ", ".join(f"`{c.name}`" for c in rel.columns)
+        out.append(f"| `{name}` | {cols} | {rel.description} |")
     out += ["", "## Page file (`layouts/<id>.toml`)", ""]
     out += _options_table(PageSpec)
     out += ["", "A grid (`[page]`, `[wall.\"16:9\"]`):", ""]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cockpit.cases import AREA_NAME_MATCH, CASE_RELATIONS, REGION_MATCH
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.text import Text
 
@@ -30,6 +31,38 @@ class CrossFilter(BaseModel):
         return v
 
 
+class CasesSpec(BaseModel):
+    """The drill-through of a panel: the rows behind its figure (see `cockpit.cases`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    relation: str = Field(description="a case relation: " + ", ".join(CASE_RELATIONS))
+    period: str | None = Field(default=None, description="a column of the relation the page's period limits "
+                                                          "(e.g. received_at); unset: not limited by period")
+    where: str | None = Field(default=None, description="an SQL condition on the relation's columns (alias c), "
+                                                         "values only as $parameters, e.g. c.overdue")
+    match: dict[str, str] = Field(default_factory=dict, description="figure result column → case column "
+                                  f"(or \"{REGION_MATCH}\": in that region's subtree; \"{AREA_NAME_MATCH}\": in the subtree "
+                                  "of the child of $map_parent so named), for a clicked point")
+
+    @model_validator(mode="after")
+    def _columns(self) -> "CasesSpec":
+        relation = CASE_RELATIONS.get(self.relation)
+        if relation is None:
+            raise ValueError(f"relation {self.relation!r} is not a case relation; use one of "
+                             + ", ".join(CASE_RELATIONS))
+        names = [c.name for c in relation.columns] + [relation.key, relation.region_column]
+        if self.period is not None and self.period not in names:
+            raise ValueError(f"period column {self.period!r} is not a column of {self.relation!r} "
+                             f"({', '.join(dict.fromkeys(names))})")
+        for column, target in self.match.items():
+            if target not in (REGION_MATCH, AREA_NAME_MATCH) and target not in names:
+                raise ValueError(f"match {column!r} → {target!r}: not a column of {self.relation!r} "
+                                 f"({', '.join(dict.fromkeys(names))}) nor {REGION_MATCH!r} or {AREA_NAME_MATCH!r}")
+        if self.where is not None and (";" in self.where or "--" in self.where):
+            raise ValueError("where must be one condition (no ';' or comments)")
+        return self
+
+
 class WallOverride(BaseModel):
     """What changes when the panel is shown on a display wall."""
 
@@ -45,6 +78,8 @@ class PanelSpec(BaseModel):
     id: str = Field(description="set from the file name; do not write it")
     title: Text = Field(description="{ zh = \"…\", en = \"…\" }")
     description: Text | None = Field(default=None, description="shown as the title's tooltip")
+    empty: Text | None = Field(default=None, description="what the panel says when its query returns no rows: "
+                                                         "name what is missing (default 暂无数据 / No data)")
     kind: str = Field(description="a visual kind (see below)")
     sql: str = Field(min_length=1, description="one SELECT in DuckDB SQL; values only as $parameters")
     queries: dict[str, str] = Field(default_factory=dict, description="extra named queries, e.g. a sparkline")
@@ -55,6 +90,8 @@ class PanelSpec(BaseModel):
     cross_filter: CrossFilter | None = Field(
         default=None, description="{ field = \"category\", column = \"category\" }: a click filters the page")
     wall: WallOverride | None = Field(default=None, description="title and options that differ on a display wall")
+    cases: CasesSpec | None = Field(default=None, description="[cases] relation = \"requests\", period = \"received_at\": "
+                                                               "the rows behind the figure, one click away")
 
     @field_validator("id")
     @classmethod

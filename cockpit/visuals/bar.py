@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import pandas as pd
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from cockpit.text import Text
 
 from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, clicked_value,
                                   empty_figure, plain)
+
+
+class Reference(BaseModel):
+    """A marked value on the value axis, with its meaning."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: float
+    label: Text = Field(description="what the value means, in both languages")
 
 
 class BarOptions(Options):
@@ -17,6 +27,11 @@ class BarOptions(Options):
     horizontal: bool = False
     format: Format = Format()
     colors: list[str] = Field(default_factory=list)
+    value_range: tuple[float, float] | None = Field(
+        default=None, description="fixed [low, high] of the value axis (e.g. a score's whole scale), instead of "
+                                  "fitting the data")
+    reference: Reference | None = Field(default=None, description="a dashed line across the bars at a value "
+                                                                  "that means something (e.g. 100 = on target)")
 
 
 def _ys(o: BarOptions) -> list[str]:
@@ -61,6 +76,13 @@ def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
         else:
             trace.update(x=cats, y=vals)
         data.append(trace)
+    selected = ctx.panel.selected.get(o.x) if ctx.panel is not None else None
+    if selected is not None:
+        # The bar the page filters on stands out; the others stay, faded, to switch to.
+        shown = plain(selected)
+        for trace, (_, cats, _, _) in zip(data, traces):
+            trace.update(selectedpoints=[i for i, c in enumerate(cats) if c == shown],
+                         selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0.3}})
     cat_axis = {"type": "category", "automargin": True}
     val_axis = {"tickformat": o.format.axis, "ticksuffix": o.format.suffix, "gridcolor": "rgba(128,128,128,0.2)",
                 "automargin": True}
@@ -69,9 +91,22 @@ def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
     if df[o.x].nunique() <= 24:
         # Every category labelled (plotly skips some when it guesses they would collide).
         cat_axis.update(tickmode="linear", dtick=1)
+    if o.value_range is not None:
+        val_axis.update(range=list(o.value_range), autorange=False)
     layout = base_layout(ctx, barmode="stack" if o.stacked else "group", showlegend=len(data) > 1,
                          xaxis=val_axis if o.horizontal else cat_axis,
                          yaxis=cat_axis if o.horizontal else val_axis)
+    if o.reference is not None:
+        v, side = o.reference.value * o.format.scale, ("x" if o.horizontal else "y")
+        line = {"type": "line", "line": {"color": ctx.font_color, "width": 1.5, "dash": "dash"},
+                f"{side}0": v, f"{side}1": v, f"{side}ref": side,
+                f"{'y' if o.horizontal else 'x'}0": 0, f"{'y' if o.horizontal else 'x'}1": 1,
+                f"{'y' if o.horizontal else 'x'}ref": "paper"}
+        note = {"text": plain(o.reference.label.get(ctx.lang)), "showarrow": False, f"{side}ref": side, side: v,
+                f"{'y' if o.horizontal else 'x'}ref": "paper", ("y" if o.horizontal else "x"): 1,
+                "xanchor": "left", "yanchor": "bottom", "font": {"size": 14 if ctx.wall else 11}}
+        layout["shapes"] = [line]
+        layout["annotations"] = [note]
     return {"data": data, "layout": layout}
 
 

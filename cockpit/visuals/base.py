@@ -84,6 +84,9 @@ class PanelContext:
     res: Resolved  # the page's resolved state: res.ctx (QueryContext), res.regions, res.state
     query: QueryContext  # what this panel's SQL binds (the page's, less its own cross-filter)
     db: Database  # the process's Database (views of every published snapshot)
+    # The value the page filters on through this panel's own cross-filter, as the panel shows it
+    # ({result column: shown value}; empty when not filtering): a kind highlights it.
+    selected: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def snapshot(self) -> str:
@@ -113,6 +116,7 @@ class RenderContext:
     labels: dict[str, Text] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # what the kind's `prepare` returned, e.g. geometry
     panel: PanelContext | None = None  # the served panel's state (None when rendered outside the app)
+    empty: Text | None = None  # the panel's own words for "no rows" (what is missing)
 
     def label(self, column: str) -> str:
         text = self.labels.get(column)
@@ -296,6 +300,9 @@ PALETTE = ["#2f6fde", "#f28e2b", "#26a69a", "#e15759", "#9c6ade", "#edc948", "#5
 
 
 def no_data_text(ctx: RenderContext) -> str:
+    """What an empty result says: the panel's own words (what is missing), else 暂无数据 / No data."""
+    if ctx.empty is not None:
+        return ctx.empty.get(ctx.lang)
     return "暂无数据" if ctx.lang == "zh" else "No data"
 
 

@@ -1,8 +1,10 @@
-"""Choropleth map of the children of the selected region (offline: plotly geo, GeoJSON given inline).
+"""Choropleth map of the children of the selected region (offline: plotly geo).
 
 The kind fetches its own geometry, region names and selected region (`prepare`, into
-`ctx.extra`); the geometry is sent once per level: while the client shows the same level
-(`update_key`), updates only patch the value trace (`update`, see `values`). A click on a
+`ctx.extra`). In the app the figure names its geometry by URL (`cockpit.geo.children_url`: one
+immutable file per snapshot and level, which the browser fetches once and keeps), so no answer
+carries geometry; rendered outside the app it is given inline. While the client shows the same
+level (`update_key`), updates only patch the value trace (`update`, see `values`). A click on a
 region drills down to it (`click`)."""
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from plotly.colors import get_colorscale
 from pydantic import Field, field_validator
 
 from cockpit.filters import FilterState
-from cockpit.geo import children_geojson
+from cockpit.geo import children_geojson, children_url
 from cockpit.visuals.base import Format, Options, PanelContext, RenderContext, Visual, base_layout, plain
 
 
@@ -29,6 +31,8 @@ class ChoroplethOptions(Options):
     reverse: bool = Field(default=False, description="reverse the colour scale (e.g. when lower is better)")
     format: Format = Format()
     legend: bool = True
+    note: str | None = Field(default=None, description="column of a text added to a region's hover label "
+                                                       "(e.g. a veto mark); empty or missing: nothing")
 
     @field_validator("colorscale")
     @classmethod
@@ -38,7 +42,7 @@ class ChoroplethOptions(Options):
 
 
 def _columns(o: ChoroplethOptions) -> set[str]:
-    return {o.location, o.value}
+    return {o.location, o.value} | ({o.note} if o.note else set())
 
 
 def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
@@ -49,7 +53,10 @@ def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
     by_code = {str(k): (None if pd.isna(v) else float(v)) for k, v in zip(df[o.location], df[o.value])}
     codes = [f["id"] for f in features]
     z = [by_code.get(c) for c in codes]
-    text = [f"{plain(names.get(c, c))}<br>{o.format.apply(v)}" for c, v in zip(codes, z)]
+    notes = ({str(k): n for k, n in zip(df[o.location], df[o.note]) if isinstance(n, str) and n}
+             if o.note and o.note in df.columns else {})
+    text = [f"{plain(names.get(c, c))}<br>{o.format.apply(v)}" + (f"<br>{plain(notes[c])}" if c in notes else "")
+            for c, v in zip(codes, z)]
     known = [v for v in z if v is not None]
     if known and min(known) == max(known):
         # One value (e.g. a single street in scope): anchor the scale at 0 so it reads as an amount.
@@ -60,7 +67,8 @@ def values(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
 
 
 def render(df: pd.DataFrame, o: ChoroplethOptions, ctx: RenderContext) -> dict:
-    geojson = ctx.extra.get("geojson") or {"type": "FeatureCollection", "features": []}
+    # The geometry's URL when served by the app (plotly.js fetches it), else the GeoJSON itself.
+    geojson = ctx.extra.get("geojson_url") or ctx.extra.get("geojson") or {"type": "FeatureCollection", "features": []}
     v = values(df, o, ctx)
     selected = ctx.extra.get("selected")
     line_colour = "#0b1830" if ctx.theme == "dark" else "#ffffff"
@@ -100,7 +108,8 @@ def prepare(p: PanelContext) -> dict:
     """The map's level: the children of the map parent (geometry, names in the viewer's language)
     and the selected region among them (None when the map shows the selected region's children)."""
     parent = p.res.ctx.map_parent
-    return {"geojson": children_geojson(p.db, p.snapshot, parent),
+    return {"geojson": children_geojson(p.db, p.snapshot, parent),  # the feature order of the values
+            "geojson_url": children_url(p.snapshot, parent),
             "names": {c: r.label(p.lang) for c, r in p.regions.by_code.items() if r.parent == parent},
             "selected": p.res.ctx.region if p.res.ctx.region != parent else None}
 

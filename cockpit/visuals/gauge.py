@@ -18,6 +18,8 @@ class GaugeOptions(Options):
     mode: Literal["gauge", "bullet", "progress"] = Field(
         default="gauge", description="'gauge': dial; 'bullet': horizontal bullet; 'progress': one bar per row")
     label: str | None = Field(default=None, description="progress mode: column naming each row's bar")
+    unit: str | None = Field(default=None, description="progress mode: optional column of units, shown after "
+                                                       "the label (办结率（%）, Closure rate (%))")
     format: Format = Format()
     thresholds: list[Threshold] = Field(
         default_factory=list, description="colour steps on the value (gauge, bullet) or on the share of max, "
@@ -30,7 +32,15 @@ def _col(v: float | str | None) -> set[str]:
 
 
 def _columns(o: GaugeOptions) -> set[str]:
-    return {o.value} | _col(o.max) | _col(o.target) | ({o.label} if o.label and o.mode == "progress" else set())
+    progress = o.mode == "progress"
+    return ({o.value} | _col(o.max) | _col(o.target) | ({o.label} if o.label and progress else set())
+            | ({o.unit} if o.unit and progress else set()))
+
+
+def _with_unit(label: str, unit, lang: str) -> str:
+    if unit is None or (not isinstance(unit, str) and pd.isna(unit)) or not str(unit):
+        return label
+    return f"{label}（{unit}）" if lang == "zh" else f"{label} ({unit})"
 
 
 def _pick(df: pd.DataFrame, spec: float | str | None, row: int) -> float | None:
@@ -78,7 +88,8 @@ def _progress(df: pd.DataFrame, o: GaugeOptions, ctx: RenderContext) -> dict:
     for i in range(len(df)):
         value, top = _pick(df, o.value, i), _pick(df, o.max, i)
         share = None if value is None or not top else value / top
-        labels.append(plain(df[o.label].iloc[i]) if o.label else ctx.label(o.value))
+        label = str(df[o.label].iloc[i]) if o.label else ctx.label(o.value)
+        labels.append(plain(_with_unit(label, df[o.unit].iloc[i] if o.unit else None, ctx.lang)))
         shares.append(share)
         colours.append(threshold_color(share, o.thresholds, o.color))
         done = o.format.apply(value) if value is not None else "—"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Literal
+
 import pandas as pd
 from dash import html
 from pydantic import Field
 
+from cockpit.filters import NO_COMPARISON
+from cockpit.text import Text
 from cockpit.visuals.base import (Format, Options, RenderContext, Threshold, Visual, base_layout, plain,
                                   threshold_color)
 
@@ -20,22 +25,74 @@ class KpiOptions(Options):
     of: str | None = Field(default=None, description="column holding a total, shown as 'value / total'")
     format: Format = Format()
     higher_is_better: bool = True
-    relative: bool = Field(default=True, description="show the change in percent rather than absolute")
+    relative: bool = Field(default=True, description="show the change in percent rather than absolute; an "
+                           "absolute change of a percentage (format d3 '%') is shown in percentage points")
+    compared: Literal["days", "months", "assessed", "none"] = Field(
+        default="days", description="what the tile says it compares: the two spans of days "
+        "('11-01–11-25 vs 10-01–10-25'), the two months ('2026-11 vs 2026-10'), the two street-assessment "
+        "months ($score_period vs $score_cmp_period), or nothing")
     thresholds: list[Threshold] = Field(default_factory=list)
     color: str = "#2f6fde"
+    note: str | None = Field(default=None, description="column of a warning shown under the value in red (first "
+                                                       "row; e.g. a veto mark); empty: nothing")
+    caption: str | None = Field(default=None, description="column of a plain line under the value (first row; e.g. "
+                                                          "what the count is made of); empty: nothing")
+    empty: Text | None = Field(default=None, description="what is missing when there is no value (or the total of "
+                                                         "`of` is 0), said under the '—'")
 
 
 def _columns(o: KpiOptions) -> set[str]:
-    return {o.value} | ({o.compare} if o.compare else set()) | ({o.of} if o.of else set())
+    return ({o.value} | ({o.compare} if o.compare else set()) | ({o.of} if o.of else set())
+            | ({o.note} if o.note else set()) | ({o.caption} if o.caption else set()))
+
+
+def _text(df: pd.DataFrame, column: str | None) -> str:
+    """A text column's first value ('' when absent or not text)."""
+    if not column or df.empty or column not in df.columns:
+        return ""
+    value = df[column].iloc[0]
+    return value if isinstance(value, str) else ""
 
 
 GOOD, BAD = "#26a69a", "#e15759"
+
+#: The unit of a difference of two percentages.
+POINTS = {"zh": " 个百分点", "en": " pp"}
+
+
+def in_points(o: KpiOptions) -> bool:
+    """Whether the change is a difference of two rates, said in percentage points (not "%")."""
+    return not o.relative and o.format.d3.replace("~", "").endswith("%")
+
+
+def compared_text(o: KpiOptions, ctx: RenderContext) -> str:
+    """What the change compares, e.g. "11-01–11-25 vs 10-01–10-25" ('' outside the app or without
+    a comparison): a leader sees that like is compared with like."""
+    q = ctx.panel.query if ctx.panel is not None else None
+    if q is None or not o.compare or o.compared == "none" or q.cmp_end <= q.cmp_start:
+        return ""
+    if o.compared == "months":
+        return f"{q.period_start:%Y-%m} vs {q.cmp_start:%Y-%m}"
+    if o.compared == "assessed":
+        if NO_COMPARISON in (q.score_period, q.score_cmp_period):
+            return ""
+        return f"{q.score_period:%Y-%m} vs {q.score_cmp_period:%Y-%m}"
+
+    def span(start, end) -> str:
+        last = end - timedelta(days=1)
+        fmt = "%m-%d" if start.year == last.year == q.period_start.year else "%Y-%m-%d"
+        return f"{start.strftime(fmt)}–{last.strftime(fmt)}"
+
+    return f"{span(q.period_start, q.period_end)} vs {span(q.cmp_start, q.cmp_end)}"
 
 
 def _figures(df: pd.DataFrame, o: KpiOptions) -> tuple[float | None, float | None, str]:
     """(value, comparison value, suffix), scaled: what both the tile and its wall variant show."""
     value = None if df.empty else df[o.value].iloc[0]
     value = None if pd.isna(value) else float(value) * o.format.scale
+    if o.of and not df.empty and not pd.isna(df[o.of].iloc[0]) and float(df[o.of].iloc[0]) == 0:
+        # "0 / 0" is no figure at all (and must never show in a threshold's green): nothing to count.
+        value = None
     ref = None
     # No value, no change: a missing figure must not read as a fall to zero.
     if value is not None and o.compare and not df.empty and not pd.isna(df[o.compare].iloc[0]):
@@ -46,6 +103,12 @@ def _figures(df: pd.DataFrame, o: KpiOptions) -> tuple[float | None, float | Non
     return value, ref, suffix
 
 
+def _decimals(d3: str) -> int:
+    """Decimals of a d3 format ('.1%' → 1)."""
+    digits = d3.replace("~", "").rstrip("%f").rpartition(".")[2]
+    return int(digits) if digits.isdigit() else 1
+
+
 def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
     value, ref, suffix = _figures(df, o)
     good, bad = GOOD, BAD
@@ -54,8 +117,9 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
         "type": "indicator",
         "mode": "number+delta" if ref not in (None, 0) else "number",
         "value": value if value is not None else 0,
-        "number": {"valueformat": o.format.d3, "suffix": suffix, "font": {"color": colour,
-                   "size": 44 if ctx.wall else 34}},
+        # No font sizes on the page: plotly then scales number and change to fit the tile, so a
+        # long value ("1,234 / 5,678") on a narrow tile (a phone) is never cut.
+        "number": {"valueformat": o.format.d3, "suffix": suffix, "font": {"color": colour}},
         "domain": {"x": [0, 1], "y": [0.38, 1]},
     }
     if ref not in (None, 0):
@@ -63,8 +127,18 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
             "reference": ref, "relative": o.relative, "valueformat": ".1%" if o.relative else o.format.d3,
             "increasing": {"color": good if o.higher_is_better else bad},
             "decreasing": {"color": bad if o.higher_is_better else good},
-            "font": {"size": 16 if not ctx.wall else 22},
         }
+        if in_points(o):
+            # Plotly formats the delta like the value: show both in percent units, so the delta is
+            # the difference in points (93.4% − 95.1% = −1.7 个百分点, not "−1.7%").
+            decimals = _decimals(o.format.d3)
+            indicator["value"] = value * 100
+            indicator["number"].update(valueformat=f".{decimals}f", suffix="%" + suffix)
+            indicator["delta"].update(reference=ref * 100, valueformat=f".{decimals}f", suffix=POINTS[ctx.lang])
+    if ctx.wall:
+        indicator["number"]["font"]["size"] = 44
+        if "delta" in indicator:
+            indicator["delta"]["font"] = {"size": 22}
     data = [indicator]
     spark = ctx.frames.get(SPARKLINE)
     if spark is not None and not spark.empty and {"x", "y"} <= set(spark.columns):
@@ -75,10 +149,29 @@ def render(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> dict:
     layout = base_layout(ctx, margin={"l": 8, "r": 8, "t": 8, "b": 4}, showlegend=False,
                          xaxis={"visible": False, "domain": [0, 1]},
                          yaxis={"visible": False, "domain": [0, 0.32]})
+    compared = compared_text(o, ctx) if ref not in (None, 0) else ""
+    if compared:
+        layout["annotations"] = [{"text": compared, "showarrow": False, "xref": "paper", "yref": "paper",
+                                  "x": 1, "xanchor": "right", "y": 0, "yanchor": "bottom",
+                                  "bgcolor": "rgba(255,255,255,0.75)" if ctx.theme == "light" else "rgba(0,0,0,0.4)",
+                                  "font": {"size": 14 if ctx.wall else 10, "color": "rgba(128,128,128,0.95)"}}]
+    note, caption = _text(df, o.note), _text(df, o.caption)
+    if note or caption:
+        # A warning (red) wins over a plain caption: one line fits under the value.
+        layout.setdefault("annotations", []).append(
+            {"text": f"<b>{plain(note)}</b>" if note else plain(caption), "showarrow": False, "xref": "paper",
+             "yref": "paper", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom",
+             "font": {"size": 16 if ctx.wall else 11, "color": BAD if note else "rgba(128,128,128,0.95)"}})
     if value is None:
         layout["annotations"] = [{"text": "—", "showarrow": False, "font": {"size": 34},
                                   "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.7}]
+        if o.empty is not None:
+            layout["annotations"].append({"text": plain(o.empty.get(ctx.lang)), "showarrow": False, "xref": "paper",
+                                          "yref": "paper", "x": 0.5, "y": 0, "yanchor": "bottom",
+                                          "font": {"size": 16 if ctx.wall else 11, "color": "rgba(128,128,128,0.95)"}})
         data[0]["number"]["font"]["color"] = "rgba(0,0,0,0)"
+        data[0].pop("delta", None)
+        data[0]["mode"] = "number"
     return {"data": data, "layout": layout}
 
 
@@ -95,12 +188,20 @@ def wall(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> html.Div:
         html.Span(suffix, className="wall-kpi__suffix") if value is not None and suffix else None])]
     if ref not in (None, 0) and value is not None:
         change = (value - ref) / abs(ref) if o.relative else value - ref
-        text = format(abs(change), ".1%") if o.relative else o.format.apply(abs(change) / o.format.scale)
+        if in_points(o):
+            text = format(abs(change) * 100, f".{_decimals(o.format.d3)}f") + POINTS[ctx.lang].rstrip()
+        else:
+            text = format(abs(change), ".1%") if o.relative else o.format.apply(abs(change) / o.format.scale)
         good = (change > 0) == o.higher_is_better
         arrow = "▲" if change > 0 else "▼" if change < 0 else "–"
-        vs = "较对比期" if ctx.lang == "zh" else "vs comparison"
+        vs = compared_text(o, ctx) or ("较对比期" if ctx.lang == "zh" else "vs comparison")
         parts.append(html.Div(className="wall-kpi__delta " + ("wall-good" if good or change == 0 else "wall-bad"),
                               children=[html.Span(f"{arrow} {text}"), html.Span(vs, className="wall-kpi__vs")]))
+    note = _text(df, o.note)
+    if note:
+        parts.append(html.Div(note, className="wall-kpi__delta wall-bad"))
+    elif value is None and o.empty is not None:
+        parts.append(html.Div(o.empty.get(ctx.lang), className="wall-kpi__vs"))
     return html.Div(parts, className="wall-kpi")
 
 

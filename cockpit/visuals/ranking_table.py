@@ -12,7 +12,7 @@ import math
 from typing import Any, Literal
 
 import pandas as pd
-from dash import html
+from dash import MATCH, Input, Output, Patch, dcc, html
 from dash_ag_grid import AgGrid
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,22 @@ GOOD_CLASS = "cockpit-cell-good"  # a change in the good direction (green ▲ wh
 BAD_CLASS = "cockpit-cell-bad"  # a change in the bad direction (red ▼ when up is good)
 WALL_ROWS = 10
 MAX_ROWS = 500  # paginated tables still send at most this many rows to the browser
+SEARCH_FROM = 12  # a table with more rows than this gets a search box
+MAX_SEARCH = 64  # characters of a search the server passes on to the grid
+MAX_TEXT_WIDTH = 240  # px a text column may claim for its longest value
+
+#: AG Grid's own words (pager, no-rows overlay) in each language; the pager reads
+#: "1 至 50 / 69" and "页 1 / 2" in Chinese, "1 to 50 of 69" and "Page 1 of 2" in English.
+LOCALE_TEXT = {
+    "zh": {"to": "至", "of": "/", "page": "页", "more": "更多", "firstPage": "首页", "previousPage": "上一页",
+           "nextPage": "下一页", "lastPage": "末页", "pageSizeSelectorLabel": "每页：",
+           "ariaPageSizeSelectorLabel": "每页行数", "loadingOoo": "加载中…", "pageLastRowUnknown": "?"},
+    "en": {"to": "to", "of": "of", "page": "Page", "more": "more", "firstPage": "First page",
+           "previousPage": "Previous page", "nextPage": "Next page", "lastPage": "Last page",
+           "pageSizeSelectorLabel": "Page size:", "ariaPageSizeSelectorLabel": "Page size",
+           "loadingOoo": "Loading…", "pageLastRowUnknown": "?"},
+}
+SEARCH_TEXT = {"zh": ("搜索表格…", "在本表中搜索"), "en": ("Search the table…", "Search this table")}
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
 
 
@@ -109,6 +125,11 @@ def _cell_style(col: TableColumn, top: float | None, bar_color: str) -> str | No
     return expr
 
 
+def _text_width(text: str, size: int) -> float:
+    """About how wide `text` is drawn at `size` px: a CJK character a full em, others about 0.56 em."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.56 for ch in text)
+
+
 def _cell(v: Any, numeric: bool, lang: str) -> Any:
     if numeric:
         return to_float(v)
@@ -142,6 +163,7 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
     rows = [{f: _cell(v, numeric[f], ctx.lang) for f, v in zip(fields, rec)}
             for rec in shown[fields].itertuples(index=False, name=None)]
 
+    size = 18 if ctx.wall else 13
     defs = []
     for c in cols:
         d: dict[str, Any] = {"field": c.field, "headerName": c.label.get(ctx.lang) if c.label else ctx.label(c.field),
@@ -162,14 +184,19 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
             d["tooltipField"] = c.field  # long names are cut with an ellipsis; hover shows them whole
             if c.highlight:
                 d["cellStyle"] = {"function": _cell_style(c, None, o.bar_color)}
+        # Text gets room for its longest value (English names are long: "Xinyu Subdistrict"), up
+        # to a cap; beyond it, the ellipsis and the tooltip.
+        need = 0 if numeric[c.field] else int(min(MAX_TEXT_WIDTH, 32 + max(
+            (_text_width(str(r[c.field]), size) for r in rows if r.get(c.field) is not None), default=0)))
         if c.width:
-            # Fixed columns keep their width; the others share what is left (flex).
-            d.update(width=c.width, minWidth=c.width, maxWidth=c.width)
+            # Fixed columns keep their width (a text column widens for its longest value); the
+            # others share what is left (flex).
+            width = max(c.width, need)
+            d.update(width=width, minWidth=width, maxWidth=width)
         else:
-            d.update(flex=1, minWidth=72)
+            d.update(flex=1, minWidth=max(72, need))
         defs.append(d)
 
-    size = 18 if ctx.wall else 13
     params = _js({"fontFamily": FONT, "fontSize": size, "headerFontSize": size, "wrapperBorder": False,
                   "headerFontWeight": 600})
     base = "themeQuartz.withPart(agGrid.colorSchemeDark)" if ctx.theme == "dark" else "themeQuartz"
@@ -180,18 +207,47 @@ def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGr
         "suppressFieldDotNotation": True,  # a column named 'a.b' is a column, not a path
         "suppressCellFocus": True, "animateRows": False, "enableCellTextSelection": True,
         "enableBrowserTooltips": True,
-        "localeText": {"noRowsToShow": no_data_text(ctx)},
+        "localeText": {**LOCALE_TEXT["en" if ctx.lang == "en" else "zh"], "noRowsToShow": no_data_text(ctx)},
         "pagination": paginate,
     }
     if paginate:
         options.update(paginationPageSize=limit, paginationPageSizeSelector=False)
-    return AgGrid(
+    searchable = not ctx.wall and len(shown) > SEARCH_FROM
+    if not ctx.wall:
+        # The grid fills its panel and scrolls its own rows, so the header (and the pager) stay in
+        # view however long the table is.
+        options["domLayout"] = "normal"
+    grid = AgGrid(
         id={"type": "grid", "panel": ctx.panel_id},
         className=f"cockpit-grid cockpit-grid--{ctx.theme}" + (" cockpit-grid--wall" if ctx.wall else ""),
         columnDefs=defs, rowData=rows,
-        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "filter": False},
-        dashGridOptions=options, style={"width": "100%"},
+        # Headers wrap instead of being cut ("vs comparison" in a narrow column).
+        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "filter": False,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},
+        dashGridOptions=options, style={"width": "100%"} if ctx.wall else {"width": "100%", "height": "100%"},
     )
+    if ctx.wall:
+        return grid
+    placeholder, label = SEARCH_TEXT["en" if ctx.lang == "en" else "zh"]
+    search = html.Label(className="cockpit-table__find", children=[
+        html.Span(label, className="cockpit-sr-only"),  # the box's name for screen readers
+        dcc.Input(id={"type": "grid-search", "panel": ctx.panel_id}, type="search", debounce=0.3,
+                  placeholder=placeholder, className="cockpit-table__search", maxLength=MAX_SEARCH),
+    ]) if searchable else None
+    return html.Div([search, html.Div(grid, className="cockpit-table__grid")], className="cockpit-table")
+
+
+def search_options(text: Any) -> Patch:
+    """The grid's quick filter for what the viewer typed (anything else than text: no filter)."""
+    patch = Patch()
+    patch["quickFilterText"] = text[:MAX_SEARCH] if isinstance(text, str) else ""
+    return patch
+
+
+def register_callbacks(app, host) -> None:
+    """The search box of a long table filters its rows in the browser (AG Grid's quick filter)."""
+    app.callback(Output({"type": "grid", "panel": MATCH}, "dashGridOptions"),
+                 Input({"type": "grid-search", "panel": MATCH}, "value"), prevent_initial_call=True)(search_options)
 
 
 def _wall_text(col: TableColumn, v: Any, numeric: bool, lang: str) -> str:
@@ -256,5 +312,5 @@ def _compare(x: float, op: str, value: float | str) -> bool:
 
 
 VISUAL = Visual(name="ranking_table", options=RankingTableOptions, render=render, columns=_columns,
-                output="component", wall=wall,
+                output="component", wall=wall, register_callbacks=register_callbacks,
                 description="sortable ranking table with number formats, in-cell bars, ▲/▼ changes and highlights")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
-from pydantic import Field
+import html
 
+import pandas as pd
+from pydantic import Field, field_validator
+
+from cockpit.fields import CROSS_FILTER_FIELDS
+from cockpit.filters import FilterState, valid_filter_value
 from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure,
                                   plain, require_columns, rgba, to_float)
 
@@ -20,6 +24,19 @@ class SankeyOptions(Options):
     format: Format = Format()
     colors: dict[str, str] = Field(default_factory=dict, description="node label → colour; others take the palette")
     link_alpha: float = Field(default=0.35, ge=0, le=1, description="opacity of a link, coloured like its source")
+    node_filters: list[str | None] = Field(
+        default_factory=list, description="the cross-filter field of the nodes at each position of the flow, "
+        "first the sources (e.g. [\"channel\", \"handling_level\"]; \"\" for a position that does not filter): a "
+        "click on such a node filters the page by its name, a second click clears it")
+
+    @field_validator("node_filters")
+    @classmethod
+    def _known_fields(cls, v: list[str | None]) -> list[str | None]:
+        unknown = [f for f in v if f and f not in CROSS_FILTER_FIELDS]
+        if unknown:
+            raise ValueError(f"node_filters: {', '.join(map(repr, unknown))} is not a cross-filter field "
+                             f"(expected one of {', '.join(CROSS_FILTER_FIELDS)}, or \"\")")
+        return [f or None for f in v]
 
 
 def _columns(o: SankeyOptions) -> set[str]:
@@ -28,6 +45,21 @@ def _columns(o: SankeyOptions) -> set[str]:
 
 def _name(v) -> str:
     return "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
+def positions(count: int, src: list[int], tgt: list[int]) -> list[int]:
+    """Each node's position in the flow: 0 for a node no link enters, else one past the furthest
+    of its sources (links form a DAG; a loop stops growing after `count` rounds)."""
+    pos = [0] * count
+    for _ in range(count):
+        moved = False
+        for s, t in zip(src, tgt):
+            if pos[t] < pos[s] + 1 and pos[s] + 1 < count:
+                pos[t] = pos[s] + 1
+                moved = True
+        if not moved:
+            break
+    return pos
 
 
 def build(df: pd.DataFrame, o: SankeyOptions) -> tuple[list[str], list[int], list[int], list[float]]:
@@ -70,8 +102,12 @@ def render(df: pd.DataFrame, o: SankeyOptions, ctx: RenderContext) -> dict:
     colours = [o.colors.get(label, PALETTE[i % len(PALETTE)]) for i, label in enumerate(labels)]
     fmt = f"%{{value:{o.format.d3}}}{o.format.suffix}"
     trace = {
-        "type": "sankey", "arrangement": "snap", "valueformat": o.format.d3, "valuesuffix": o.format.suffix,
+        # Nodes that filter are fixed: plotly starts dragging a movable node on mouse-down and then
+        # drops the click.
+        "type": "sankey", "arrangement": "fixed" if any(o.node_filters) else "snap", "valueformat": o.format.d3, "valuesuffix": o.format.suffix,
+        # customdata: each node's position in the flow, which `click` maps to a cross-filter field.
         "node": {"label": [plain(label) for label in labels], "color": colours, "pad": 18 if ctx.wall else 12,
+                 "customdata": positions(len(labels), src, tgt),
                  "thickness": 22 if ctx.wall else 16, "line": {"width": 0},
                  "hovertemplate": f"%{{label}}: {fmt}<extra></extra>"},
         "link": {"source": src, "target": tgt, "value": vals,
@@ -83,5 +119,25 @@ def render(df: pd.DataFrame, o: SankeyOptions, ctx: RenderContext) -> dict:
     return {"data": [trace], "layout": layout}
 
 
-VISUAL = Visual(name="sankey", options=SankeyOptions, render=render, columns=_columns,
-                description="Sankey of flows: one row per link (source, target, value), any number of stages")
+def click(state: FilterState, point: dict, o: SankeyOptions) -> FilterState | None:
+    """A click on a node whose position has a `node_filters` field toggles that filter to the node's
+    name (as shown: the web layer maps a translated name back to its data value); links and other
+    nodes leave the click to the panel's cross-filter."""
+    position, label = point.get("customdata"), point.get("label")
+    if "source" in point or not isinstance(position, int) or not isinstance(label, str):
+        return None
+    field = o.node_filters[position] if 0 <= position < len(o.node_filters) else None
+    value = html.unescape(label)
+    if field is None or not valid_filter_value(value):
+        return None
+    filters = dict(state.filters)
+    if filters.get(field) == value:
+        filters.pop(field)
+    else:
+        filters[field] = value
+    return state.with_(filters=filters)
+
+
+VISUAL = Visual(name="sankey", options=SankeyOptions, render=render, columns=_columns, click=click,
+                description="Sankey of flows: one row per link (source, target, value), any number of stages; "
+                            "nodes can filter the page (`node_filters`)")

@@ -16,7 +16,9 @@ from cockpit.visuals.base import Options, RenderContext, Visual, no_data_text, r
 
 class TickerOptions(Options):
     time: str = Field(description="column of the item's time")
-    text: str = Field(description="column of the item's text")
+    text: str | list[str] = Field(description="column of the item's text, or several columns shown joined "
+                                             "with \" · \" (e.g. street, category, channel: each can be "
+                                             "translated on its own)")
     tag: str | None = Field(default=None, description="optional column shown as a tag before the text")
     max_items: int = Field(default=20, ge=1, le=200, description="how many of the latest items to show")
     time_format: str = Field(default="%m-%d %H:%M", description="strftime format of the time")
@@ -27,8 +29,12 @@ class TickerOptions(Options):
     tag_colors: dict[str, str] = Field(default_factory=dict, description="tag value → background colour")
 
 
+def _texts(o: TickerOptions) -> list[str]:
+    return [o.text] if isinstance(o.text, str) else list(o.text)
+
+
 def _columns(o: TickerOptions) -> set[str]:
-    return {o.time, o.text} | ({o.tag} if o.tag else set())
+    return {o.time, *_texts(o)} | ({o.tag} if o.tag else set())
 
 
 def _blank(v) -> bool:
@@ -48,17 +54,19 @@ def _time(v, fmt: str) -> tuple[str, str | None]:
 
 def _items(df: pd.DataFrame, o: TickerOptions) -> list[html.Li]:
     items = []
-    cols = [o.time, o.text] + ([o.tag] if o.tag else [])
+    texts = _texts(o)
+    cols = [o.time] + ([o.tag] if o.tag else []) + texts
     for row in df[cols].itertuples(index=False, name=None):
+        text = " · ".join(str(v) for v in row[len(cols) - len(texts):] if not _blank(v))
         shown, iso = _time(row[0], o.time_format)
         parts = [html.Time(shown, dateTime=iso, className="cockpit-ticker__time") if iso
                  else html.Span(shown, className="cockpit-ticker__time")]
-        if o.tag and not _blank(row[2]):
-            tag = str(row[2])
+        if o.tag and not _blank(row[1]):
+            tag = str(row[1])
             colour = o.tag_colors.get(tag)
             extra = {"style": {"backgroundColor": colour}} if colour else {}
             parts.append(html.Span(tag, className="cockpit-ticker__tag", **extra))
-        parts.append(html.Span("" if _blank(row[1]) else str(row[1]), className="cockpit-ticker__text"))
+        parts.append(html.Span(text, className="cockpit-ticker__text"))
         items.append(html.Li(parts, className="cockpit-ticker__item"))
     return items
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 from dash import ALL, MATCH, Input, Output, State, dcc, html, no_update
@@ -33,12 +34,20 @@ DEFAULT_ROWS = 15
 class WhatIfOptions(Options):
     indicator: str = Field(default="indicator", description="column of indicator codes")
     name: str = Field(default="name", description="column of indicator names")
+    unit: str | None = Field(default=None, description="optional column of units, shown after the name")
     weight: str = Field(default="weight", description="column of the published weights")
     rows: int = Field(default=DEFAULT_ROWS, ge=1, le=200, description="streets shown in the re-ranked table")
 
 
 def _columns(o: WhatIfOptions) -> set[str]:
-    return {o.indicator, o.name, o.weight}
+    return {o.indicator, o.name, o.weight} | ({o.unit} if o.unit else set())
+
+
+def _label(name, unit, lang: str) -> str:
+    """An indicator's name with its unit: 办结率（%）, Closure rate (%)."""
+    if unit is None or (not isinstance(unit, str) and pd.isna(unit)) or not str(unit):
+        return str(name)
+    return f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})"
 
 
 def slider_id(panel_id: str, indicator: str) -> dict:
@@ -93,8 +102,10 @@ def render(df: pd.DataFrame, o: WhatIfOptions, ctx: RenderContext):
     # A scenario in the URL (already syntactically clean) applies to the indicators this panel has.
     asked = dict(ctx.panel.res.state.w) if ctx.panel is not None else {}
     sliders, values = [], []
-    for code, name in zip(df[o.indicator], df[o.name]):
+    units = df[o.unit] if o.unit else [None] * len(df)
+    for code, name, unit in zip(df[o.indicator], df[o.name], units):
         code = str(code)
+        name = _label(name, unit, ctx.lang)
         value = round(min(max(asked.get(code, published[code]), 0.0), top), _digits(step))
         values.append(value)
         sliders.append(html.Div(className="whatif-row", children=[
@@ -133,14 +144,22 @@ def whatif_table(res: Resolved, weights: dict[str, float], rows: int, lang: str,
     """Scores and ranks under what-if weights, next to the published ranks (nothing is stored)."""
     known = set(run_sql("select indicator from indicators", res.ctx, db=db)["indicator"])
     weights = {k: v for k, v in weights.items() if k in known}
-    published = run_sql(street_scores_sql(), res.ctx, db=db)
+    # The latest assessed month up to the period (a month not yet assessed shows the one before).
+    ctx = replace(res.ctx, period_start=res.ctx.score_period)
+    published = run_sql(street_scores_sql(), ctx, db=db)
     extra = {"w_ind": list(weights), "w_val": list(weights.values())} if weights else None
-    scenario = run_sql(street_scores_sql(what_if=bool(weights)), res.ctx, db=db, extra=extra)
-    published = published[published["period"] == pd.Timestamp(res.ctx.period_start)]
-    scenario = scenario[scenario["period"] == pd.Timestamp(res.ctx.period_start)].copy()
+    scenario = run_sql(street_scores_sql(what_if=bool(weights)), ctx, db=db, extra=extra)
+    published = published[published["period"] == pd.Timestamp(ctx.period_start)]
+    scenario = scenario[scenario["period"] == pd.Timestamp(ctx.period_start)].copy()
     before = dict(zip(published["street_code"], published["rank_all"]))
     scenario["shift"] = [before.get(c, r) - r for c, r in zip(scenario["street_code"], scenario["rank_all"])]
     scenario = scenario.sort_values("rank_all").head(rows)
+    # Street and county names in the viewer's language, as every other panel shows them.
+    labels = {code: res.regions.get(code).label(lang) for code in scenario["street_code"] if res.regions.get(code)}
+    scenario["name"] = [labels.get(c, n) for c, n in zip(scenario["street_code"], scenario["name"])]
+    if "parent_code" in scenario.columns and "parent_name" in scenario.columns:
+        scenario["parent_name"] = [res.regions.get(p).label(lang) if isinstance(p, str) and res.regions.get(p) else n
+                                   for p, n in zip(scenario["parent_code"], scenario["parent_name"])]
     options = _TABLE.model_copy(update={"rows": rows})
     return ranking_table.render(scenario, options, RenderContext(panel_id="whatif", lang=lang))
 

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from dash import Dash
+from flask import has_request_context, request
+from plotly.io.json import to_json_plotly
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cockpit.db import Database
 from cockpit.query import results
 from cockpit.settings import PROJECT_ROOT, Settings
 from cockpit.web.auth import init_auth
-from cockpit.web import security
+from cockpit.web import bundles, compression, security
 from cockpit.web.catalog import CatalogHolder
-from cockpit.web.shell import app_layout
+from cockpit.web.geo_assets import register_geo_routes
+from cockpit.web.callbacks import first_layout
 from cockpit.web.views import Views
 from cockpit.web.wiring import register_callbacks
 from cockpit.web.wall.routes import register_wall_routes
+from cockpit.web.cases import register_case_routes
+from cockpit.web.lineage import register_lineage_routes
+from cockpit.web.brief import register_brief_routes
 
 
 class CockpitDash(Dash):
@@ -24,12 +33,45 @@ class CockpitDash(Dash):
     names the Dash, plotly and Python versions only for the dev tools' version check (off)."""
 
     _VERSIONS = ("dash_version", "python_version", "dash_version_url", "ddk_version", "plotly_version")
+    plotly_url: str | None = None  # the partial plotly.js bundle's URL (None: Dash's full bundle)
 
     def _config(self):
         config = super()._config()
         for key in self._VERSIONS:
             config.pop(key, None)
         return config
+
+    def index(self, *args, **kwargs):
+        """The index page with the layout for its URL and the callback list inlined as JSON data
+        blocks: assets/01_first_response.js answers the renderer's two start-up requests
+        (`_dash-layout`, `_dash-dependencies`) from them, so the panels are asked for at once."""
+        page = super().index(*args, **kwargs)
+        layout = _data_block("cockpit-layout", to_json_plotly(self.get_layout()))
+        deps = _data_block("cockpit-dependencies", to_json_plotly(self._callback_list))
+        plotly_js = _data_block("cockpit-plotly", json.dumps(self.plotly_url)) if self.plotly_url else ""
+        return page.replace("<footer>", "<footer>" + layout + deps + plotly_js, 1)
+
+
+def _data_block(element_id: str, text: str) -> str:
+    """JSON as a `<script type="application/json">` data block (not run, so the CSP allows it);
+    `<` escaped, so no string in the data can end the element."""
+    safe = text.replace("<", "\\u003c")
+    return f'<script type="application/json" id="{element_id}">{safe}</script>'
+
+
+def request_url() -> tuple[str, str]:
+    """(path, search) of the page the layout is built for: the request's own URL for the index
+    page; for a `_dash-layout` request (a renderer the inlined layout did not reach) the page
+    that asked, from the same-origin Referer."""
+    if not has_request_context():
+        return "/", ""
+    if request.path.endswith("/_dash-layout"):
+        ref = urlsplit(request.referrer or "")
+        if ref.netloc == request.host:
+            return ref.path or "/", f"?{ref.query}" if ref.query else ""
+        return "/", ""
+    query = request.query_string.decode("utf-8", "replace")
+    return request.path, f"?{query}" if query else ""
 
 
 def create_app(settings: Settings, db: Database, layouts: Path | None = None, dev: bool | None = None) -> Dash:
@@ -44,7 +86,6 @@ def create_app(settings: Settings, db: Database, layouts: Path | None = None, de
         serve_locally=True,  # no CDN: every script comes from this server
         suppress_callback_exceptions=True,  # pages are rendered by a callback
     )
-    app.layout = app_layout
     # Chinese first: the document language lets the browser pick CJK glyphs and screen readers the voice.
     app.index_string = app.index_string.replace("<html>", '<html lang="zh-CN">', 1)
     # Callback bodies are small JSON; anything bigger is not from our pages.
@@ -52,10 +93,17 @@ def create_app(settings: Settings, db: Database, layouts: Path | None = None, de
     results.init_app(app.server, settings)
     init_auth(app.server, settings)
     views = Views(holder, db, settings)
+    app.layout = lambda: first_layout(views, *request_url())
+    app.plotly_url = bundles.register(app.server, settings.plotly_bundle)
     register_callbacks(app, views)
     register_wall_routes(app.server, views)
+    register_geo_routes(app.server, views)
+    register_case_routes(app.server, views)  # /cases/<panel>: the rows behind a figure
+    register_lineage_routes(app.server, views)  # /lineage/<panel>, /quality, /trace/flags
+    register_brief_routes(app.server, views)  # /brief/<page>(.pdf): the briefing 汇报材料
 
     _register_assets(app)
+    compression.install(app.server)
     # Malformed callback bodies get a 400; every response gets the security headers (CSP etc.).
     security.install(app, settings)
     if settings.proxy_hops:

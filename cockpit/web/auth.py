@@ -27,7 +27,7 @@ from cockpit.settings import Settings
 #: Paths served without a session: the login page, static code and styles, and display walls
 #: (each wall request verifies its own token).
 PUBLIC_PREFIXES = ("/login", "/logout", "/wall/", "/wall-static/", "/assets/", "/_dash-component-suites/",
-                   "/favicon.ico")
+                   "/static-bundles/", "/favicon.ico")
 #: Dash's data routes: answered 401 without a session (a page route redirects to the login).
 DATA_PREFIXES = ("/_dash-update-component", "/_dash-layout", "/_dash-dependencies", "/_reload-hash")
 

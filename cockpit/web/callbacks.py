@@ -26,9 +26,29 @@ class LangIn(NamedTuple):
 
 
 def lang_from_url(inp: LangIn):
-    """The language store follows the URL's `lang`."""
+    """The language store follows the URL's `lang` (what the clientside `cockpit.langFromUrl` in
+    assets/01_first_response.js does in the browser, without a round trip)."""
     lang = parse_query(inp.search).lang
     return no_update if lang == inp.current else lang
+
+
+def first_layout(views: Views, pathname: str, search: str) -> Any:
+    """The whole app layout for a URL, with its page built in: what the first response carries,
+    so the browser asks for the panels straight away. The Location holds the canonical query of
+    the state (the browser's address is replaced by it, as a control change would)."""
+    lang = parse_query(search).lang
+    try:
+        view = render_page(views, PageIn(pathname=pathname, lang=lang, search=search))
+        try:
+            page = views.page_for(pathname)
+            res = views.resolve(search, pathname)
+            canonical = views.controls(res, page, parse_query(search)).query
+        except LookupError:
+            canonical = search
+    except Exception:  # noqa: BLE001 - the index page must load: the page callback then tries again
+        log.exception("the first layout of %s could not be built", pathname)
+        return shell.app_layout(None, lang)  # no URL given: its mount fires the page callback
+    return shell.app_layout(view, lang, pathname, canonical)
 
 
 class PageIn(NamedTuple):
@@ -38,8 +58,9 @@ class PageIn(NamedTuple):
 
 
 def render_page(views: Views, inp: PageIn):
-    """The whole page for a path: bars with their controls filled in, and the panel cards."""
-    lang = inp.lang if inp.lang in ("zh", "en") else "zh"
+    """The whole page for a path: bars with their controls filled in, and the panel cards. The
+    first response carries it (`first_layout`); this callback runs when a link changes the path."""
+    lang = inp.lang if inp.lang in ("zh", "en") else parse_query(inp.search).lang
     catalog = views.holder.get()
     page = views.page_for(inp.pathname)
     try:
@@ -52,6 +73,12 @@ def render_page(views: Views, inp: PageIn):
     ctl = views.controls(res, page, parse_query(inp.search))
     if page is None:
         return shell.not_found(catalog, lang, demo, t("not_found", lang), ctl)
+    waiting = views.waiting_for(page, res.ctx.snapshot)
+    if waiting:
+        # An analyst's page over tables this deployment never received: say so in plain words.
+        return shell.not_found(catalog, lang, demo, t("waiting_page", lang).format(tables="、".join(waiting)
+                                                                                   if lang == "zh" else ", ".join(waiting)),
+                               ctl, page)
     outputs = {pid: get_visual(catalog.panels[pid].spec.kind).output for pid in page.page.names()}
     views.audit_view(res, inp.pathname)
     view = shell.page_view(catalog, page, lang, demo, outputs, ctl)
@@ -77,6 +104,9 @@ class SyncIn(NamedTuple):
     pick_ids: Any
     bar_ids: Any
     pathname: Any
+    text_ids: Any = None  # the shell's texts that follow the language (shell.text_id)
+    csv_ids: Any = None  # the panels' CSV buttons
+    lang_shown: Any = None  # what the language button says now: which language the shell shows
 
 
 class SyncOut(NamedTuple):
@@ -94,14 +124,25 @@ class SyncOut(NamedTuple):
     nav_hrefs: list
     street_options: list
     street: list
+    # The language switch sets these in place (no_update while the language stays).
+    texts: list = []
+    text_titles: list = []
+    nav_texts: list = []
+    cmp_options: list = []
+    lang_label: list = []
+    csv_labels: list = []
+    street_placeholder: list = []
 
     @classmethod
-    def unchanged(cls, bars: int, navs: int, picks: int) -> "SyncOut":
-        """Nothing changes (for `bars` rendered bars, `navs` links and `picks` pickers)."""
+    def unchanged(cls, bars: int, navs: int, picks: int, texts: int = 0, csvs: int = 0) -> "SyncOut":
+        """Nothing changes (for `bars` rendered bars, `navs` links, `picks` pickers, `texts`
+        shell texts and `csvs` CSV buttons)."""
         keep = lambda n: [no_update] * n  # noqa: E731
         return cls(search=no_update, period_options=keep(bars), period=keep(bars), cmp=keep(bars),
                    snap_options=keep(bars), snap=keep(bars), breadcrumb=keep(bars), chips=keep(bars),
-                   nav_hrefs=keep(navs), street_options=keep(picks), street=keep(picks))
+                   nav_hrefs=keep(navs), street_options=keep(picks), street=keep(picks),
+                   texts=keep(texts), text_titles=keep(texts), nav_texts=keep(navs), cmp_options=keep(bars),
+                   lang_label=keep(bars), csv_labels=keep(csvs), street_placeholder=keep(picks))
 
 
 def sync_state(views: Views, inp: SyncIn, trigger: Any = None, value: Any = None) -> SyncOut:
@@ -111,12 +152,13 @@ def sync_state(views: Views, inp: SyncIn, trigger: Any = None, value: Any = None
     state = parse_query(inp.search)
     new = apply_trigger(views, state, trigger, value)
     bars, navs, picks = len(inp.bar_ids or []), len(inp.nav_ids or []), len(inp.pick_ids or [])
+    text_ids, csv_ids = list(inp.text_ids or []), list(inp.csv_ids or [])
     try:
         page = views.page_for(inp.pathname)
         res = resolve(new, views.db, views.jurisdiction(),
                       street_page=bool(page and page.template == "street"))
     except LookupError:
-        return SyncOut.unchanged(bars, navs, picks)
+        return SyncOut.unchanged(bars, navs, picks, len(text_ids), len(csv_ids))
     views.audit_view(res, inp.pathname)  # a drill-down or a period change is a view of its region too
     c = views.controls(res, page, new)
     each = lambda value: [value] * bars  # noqa: E731 - one value per (0 or 1) rendered bar
@@ -126,7 +168,27 @@ def sync_state(views: Views, inp: SyncIn, trigger: Any = None, value: Any = None
         period_options=each(c.period_options), period=each(c.period), cmp=each(c.cmp),
         snap_options=each(c.snap_options), snap=each(c.snap), breadcrumb=each(c.breadcrumb), chips=each(c.chips),
         nav_hrefs=[paths.get(safe_id(i, "page"), "/") + c.nav_query for i in inp.nav_ids or []],
-        street_options=[c.streets] * picks, street=[c.street] * picks)
+        street_options=[c.streets] * picks, street=[c.street] * picks,
+        **_language(views, res.ctx.lang, inp, bars, navs, picks, text_ids, csv_ids))
+
+
+def _language(views: Views, lang: str, inp: SyncIn, bars: int, navs: int, picks: int, text_ids: list,
+              csv_ids: list) -> dict:
+    """The shell's texts in `lang`, set in place, when the shell shows the other language (the
+    language button says which); otherwise nothing changes."""
+    shown = inp.lang_shown[0] if isinstance(inp.lang_shown, list) and inp.lang_shown else None
+    if shown == t("lang_toggle", lang):
+        keep = lambda n: [no_update] * n  # noqa: E731
+        return dict(texts=keep(len(text_ids)), text_titles=keep(len(text_ids)), nav_texts=keep(navs),
+                    cmp_options=keep(bars), lang_label=keep(bars), csv_labels=keep(len(csv_ids)),
+                    street_placeholder=keep(picks))
+    catalog = views.holder.get()
+    children, titles = shell.texts(catalog, text_ids, lang)
+    pages = {p.id: p.title.get(lang) for p in catalog.pages}
+    return dict(texts=children, text_titles=titles,
+                nav_texts=[pages.get(safe_id(i, "page"), "") for i in inp.nav_ids or []],
+                cmp_options=[shell.cmp_options(lang)] * bars, lang_label=[t("lang_toggle", lang)] * bars,
+                csv_labels=[t("csv", lang)] * len(csv_ids), street_placeholder=[t("pick_street", lang)] * picks)
 
 
 class GraphIn(NamedTuple):
@@ -159,8 +221,12 @@ def _panel_outputs(views: Views, search: Any, pathname: Any, pins: Any, panel_id
     try:
         res = views.resolve(search, pathname, pins)
         panel = views.holder.get().panels[safe_id(panel_id, "panel")]
+        missing = views.missing_tables(panel, res.ctx.snapshot)
+        if missing:  # not an error: the data is not delivered yet
+            joined = "、".join(missing) if lang == "zh" else ", ".join(missing)
+            return failed, None, views.stamp(res), [t("waiting_panel", lang).format(tables=joined)], ""
         out = views.render(panel, res, client_key=client_key)
-        return out.value, out.key, views.stamp(res), None, views.sql_meta(res, panel)
+        return out.value, out.key, views.stamp(res, panel), None, views.sql_meta(res, panel)
     except Exception as exc:  # noqa: BLE001 - any failure of one panel
         return failed, None, "", views.error_card(exc, lang), ""
 

@@ -51,7 +51,7 @@ def apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -
         # The kind's own reaction (e.g. a map drills down); None leaves it to the cross-filter.
         new = visual.click(state, point, panel.options)
         if new is not None:
-            return new
+            return _data_values(views, state, new)
     xf = panel.spec.cross_filter
     if xf is None:
         return state
@@ -71,3 +71,19 @@ def apply_click(views: Views, state: FilterState, pid: str | None, click: Any) -
         filters[xf.field] = value
     return state.with_(filters=filters)
 
+
+
+def _data_values(views: Views, state: FilterState, new: FilterState) -> FilterState:
+    """A kind's click filters by the names it shows: each filter it changed gets the data value
+    behind a translated name, and a value the page already filters on is cleared (a second click
+    on a shown name the kind could not compare with the data value)."""
+    filters = dict(new.filters)
+    for key, shown in new.filters.items():
+        if state.filters.get(key) == shown:
+            continue
+        value = views.untranslate(shown)
+        if state.filters.get(key) == value:
+            filters.pop(key)
+        else:
+            filters[key] = value
+    return new.with_(filters=filters) if filters != new.filters else new

@@ -6,22 +6,61 @@ breadcrumb and pickers show."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dash import dcc, html
 
 from cockpit.filters import FilterState, Resolved
 from cockpit.specs.loader import Catalog, Panel
 from cockpit.specs.models import Grid, PageSpec
-from cockpit.web.i18n import t
+from cockpit.web.i18n import STRINGS, dropdown_labels, t
 
 
-def app_layout() -> html.Div:
-    """The static outer layout: URL, language store and the page slot."""
+def app_layout(view: Any = None, lang: str = "zh", pathname: str | None = None,
+               search: str | None = None) -> html.Div:
+    """The outer layout: URL, language store and the page slot, holding `view` (the page built for
+    the request's URL, so no callback has to run before the panels are asked for). The URL's
+    `pathname` and `search` are the ones the page was built for: the Location then reports no
+    change when it mounts, and no callback fires for it."""
     return html.Div([
-        dcc.Location(id="url", refresh="callback-nav"),
-        dcc.Store(id="lang", data="zh"),
-        html.Div(id="page", className="page-root"),
+        dcc.Location(id="url", refresh="callback-nav", pathname=pathname, search=search),
+        dcc.Store(id="lang", data=lang),
+        html.Div(view, id="page", className="page-root"),
     ])
+
+
+def text_id(key: str, scope: str | None = None) -> dict:
+    """The id of a shell text that follows the language: an interface string (`key` of
+    `i18n.STRINGS`) or, with key "panel", the title of panel `scope`. A language switch sets
+    every such text in place (`texts`), so the page is not rendered again."""
+    return {"type": "t", "k": key if scope is None else f"{key}@{scope}"}
+
+
+#: Interface strings shown as an element's tooltip, by the key of the element's text.
+TOOLTIPS = {"demo_badge": "demo_note", "auth_off_badge": "auth_off_note"}
+
+
+def texts(catalog: Catalog, ids: list, lang: str) -> tuple[list, list]:
+    """(children, title) of each shell text id in `lang` (ids come from the client: an unknown one
+    gets an empty text)."""
+    children, titles = [], []
+    for tid in ids:
+        key = tid.get("k") if isinstance(tid, dict) and isinstance(tid.get("k"), str) else ""
+        name, _, scope = key.partition("@")
+        text, tip = "", None
+        if name == "panel" and scope in catalog.panels:
+            spec = catalog.panels[scope].spec
+            text, tip = spec.title.get(lang), spec.description.get(lang) if spec.description else None
+        elif name in STRINGS:
+            text = t(name, lang)
+            tip = t(TOOLTIPS[name], lang) if name in TOOLTIPS else None
+        children.append(text)
+        titles.append(tip)
+    return children, titles
+
+
+def cmp_options(lang: str) -> list[dict]:
+    return [{"label": t(f"cmp_{k}", lang), "value": k} for k in ("prev", "yoy", "none")]
 
 
 def grid_style(grid: Grid) -> dict:
@@ -39,18 +78,24 @@ def panel_card(panel: Panel, lang: str, kind_output: str, show_sql: bool = True)
     spec = panel.spec
     pid = spec.id
     head = html.Header(className="panel-head", children=[
-        html.H3(spec.title.get(lang), className="panel-title",
+        html.H3(spec.title.get(lang), className="panel-title", id=text_id("panel", pid),
                 title=spec.description.get(lang) if spec.description else None),
         html.Span(id={"type": "stamp", "panel": pid, "out": kind_output}, className="panel-stamp"),
         html.Div(className="panel-tools", children=[
             # Leaders get no SQL (the element stays, empty and hidden, as the callbacks' output).
             html.Details(className="panel-sql", hidden=not show_sql, children=[
-                html.Summary(t("sql", lang)),
+                html.Summary(t("sql", lang), id=text_id("sql", pid)),
                 html.Div(className="panel-sql-body", children=[
                     html.Pre(spec.sql.strip() if show_sql else ""),
                     html.Div(id={"type": "sqlmeta", "panel": pid, "out": kind_output}, className="panel-sql-meta"),
                 ]),
             ]),
+            # Lineage (and the cases behind the figure) one click away; assets/40_trace.js adds the
+            # page's state and the last clicked point to these links when they are followed.
+            html.A(t("lineage", lang), href=f"/lineage/{pid}", className="panel-lineage trace-link",
+                   title=t("lineage_tip", lang), **{"data-panel": pid}),
+            *([html.A(t("cases", lang), href=f"/cases/{pid}", className="panel-cases trace-link",
+                      title=t("cases_tip", lang), **{"data-panel": pid})] if spec.cases is not None else []),
             html.Button(t("csv", lang), id={"type": "csv", "panel": pid}, className="panel-csv", n_clicks=0),
             dcc.Download(id={"type": "download", "panel": pid}),
         ]),
@@ -102,36 +147,42 @@ class Controls:
     user: str | None = None  # the signed-in account (None: logins off)
     auth_off: bool = False  # logins are off (local demo): the bar says so
     show_sql: bool = True  # analysts see SQL and bound values; leaders do not
+    hidden_pages: frozenset = frozenset()  # ids of pages left out of the navigation (waiting for data)
 
 
 def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl: Controls) -> html.Header:
     nav = [dcc.Link(p.title.get(lang), href=p.path + ctl.nav_query, id={"type": "nav", "page": p.id},
                     className="nav-link active" if page and p.id == page.id else "nav-link")
-           for p in catalog.pages]
+           for p in catalog.pages if p.id not in ctl.hidden_pages]
     controls = html.Div(className="controls", children=[
-        html.Label([t("period", lang), dcc.Dropdown(id={"type": "period", "i": 0}, clearable=False, searchable=False,
+        html.Label([html.Span(t("period", lang), id=text_id("period")), dcc.Dropdown(id={"type": "period", "i": 0}, clearable=False, searchable=False,
                                                      className="ctl-period", options=ctl.period_options,
-                                                     value=ctl.period)]),
-        html.Label([t("compare", lang), dcc.Dropdown(
+                                                     value=ctl.period, labels=dropdown_labels(lang))]),
+        html.Label([html.Span(t("compare", lang), id=text_id("compare")), dcc.Dropdown(
             id={"type": "cmp", "i": 0}, clearable=False, searchable=False, className="ctl-cmp", value=ctl.cmp,
-            options=[{"label": t(f"cmp_{k}", lang), "value": k} for k in ("prev", "yoy", "none")])]),
-        html.Label([t("snapshot", lang), dcc.Dropdown(id={"type": "snap", "i": 0}, clearable=False, searchable=False,
+            options=cmp_options(lang), labels=dropdown_labels(lang))]),
+        html.Label([html.Span(t("snapshot", lang), id=text_id("snapshot")), dcc.Dropdown(id={"type": "snap", "i": 0}, clearable=False, searchable=False,
                                                        className="ctl-snap", options=ctl.snap_options,
-                                                       value=ctl.snap)]),
+                                                       value=ctl.snap, labels=dropdown_labels(lang))]),
         html.Button(t("lang_toggle", lang), id={"type": "lang-btn", "i": 0}, className="lang-btn", n_clicks=0),
     ])
     brand = html.Div(className="brand", children=[
-        html.Span(t("app_title", lang), className="brand-name"),
-        html.Span(t("demo_badge", lang), className="demo-badge", title=t("demo_note", lang)) if demo else None,
-        html.Span(t("auth_off_badge", lang), className="auth-off-badge", title=t("auth_off_note", lang))
+        html.Span(t("app_title", lang), className="brand-name", id=text_id("app_title")),
+        html.Span(t("demo_badge", lang), className="demo-badge", title=t("demo_note", lang),
+                  id=text_id("demo_badge")) if demo else None,
+        html.Span(t("auth_off_badge", lang), className="auth-off-badge", title=t("auth_off_note", lang),
+                  id=text_id("auth_off_badge"))
         if ctl.auth_off else None,
     ])
+    # Phone layout only (CSS): the controls fold into a menu this button opens (assets/20_phone_menu.js).
+    menu = html.Button(["☰ ", html.Span(t("menu", lang), id=text_id("menu"))], className="menu-btn", type="button", title=t("menu", lang),
+                       **{"aria-expanded": "false"})
     account = None
     if ctl.user:
         account = html.Form(action="/logout", method="post", className="account", children=[
             html.Span(ctl.user, className="account-name"),
-            html.Button(t("logout", lang), type="submit", className="logout-btn")])
-    return html.Header(className="topbar", children=[brand, html.Nav(nav, className="nav"), controls, account])
+            html.Button(t("logout", lang), type="submit", className="logout-btn", id=text_id("logout"))])
+    return html.Header(className="topbar", children=[brand, menu, html.Nav(nav, className="nav"), controls, account])
 
 
 def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
@@ -139,9 +190,16 @@ def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
                 html.Div(ctl.chips, id={"type": "chips", "i": 0}, className="chips")]
     if page is not None and page.template == "street":
         children.append(html.Label(className="street-pick", children=[
-            t("street", lang),
+            html.Span(t("street", lang), id=text_id("street")),
             dcc.Dropdown(id={"type": "street-pick", "i": 0}, placeholder=t("pick_street", lang),
-                         className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street)]))
+                         className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street,
+                         labels=dropdown_labels(lang))]))
+    if page is not None:
+        # The page's briefing PDF and its data-quality page (assets/40_trace.js adds the state).
+        children.append(html.Div(className="trace-links", children=[
+            html.A(t("quality", lang), href="/quality", className="trace-link quality-link"),
+            html.A(t("brief", lang), href=f"/brief/{page.path.strip('/') or 'index'}.pdf",
+                   className="trace-link brief-link", title=t("brief_tip", lang))]))
     return html.Div(className="subbar", children=children)
 
 
@@ -158,12 +216,14 @@ def page_view(catalog: Catalog, page: PageSpec, lang: str, demo: bool, outputs: 
     ])
 
 
-def not_found(catalog: Catalog, lang: str, demo: bool, message: str, ctl: Controls | None = None) -> html.Div:
+def not_found(catalog: Catalog, lang: str, demo: bool, message: str, ctl: Controls | None = None,
+              page: PageSpec | None = None) -> html.Div:
+    """A page with a notice instead of panels (no such page, no data, or data not delivered yet)."""
     ctl = ctl or Controls()
     return html.Div(className="app", children=[
-        top_bar(catalog, None, lang, demo, ctl),
+        top_bar(catalog, page, lang, demo, ctl),
         sub_bar(None, lang, ctl),
-        html.Div(className="notice", children=[html.H2(message)]),
+        html.Div(className="notice", role="status", children=[html.H2(message)]),
     ])
 
 
@@ -207,7 +267,11 @@ def street_options(res: Resolved, lang: str) -> list[dict]:
     for code in codes:
         street = res.regions.get(code)
         parent = res.regions.get(street.parent)
-        options.append({"label": f"{parent.label(lang) if parent else ''} · {street.label(lang)}", "value": code})
+        label = f"{parent.label(lang) if parent else ''} · {street.label(lang)}"
+        if code == res.ctx.street and res.street_basis is not None:
+            # The page chose this street (the URL named none): say why.
+            label += t("street_default", lang).format(month=res.street_basis.strftime("%Y-%m"))
+        options.append({"label": label, "value": code})
     return options
 
 

@@ -11,15 +11,19 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
-from dash import Patch
+from dash import Patch, html
 from flask import has_request_context, request
 
 from cockpit.access import users
 from cockpit.db import Database
-from cockpit.filters import FilterState, Resolved, parse_query, resolve
-from cockpit.query import QueryContext, QueryError, results
+from cockpit.filters import NO_COMPARISON, FilterState, Resolved, followed_filters, parse_query, resolve
+from cockpit.query import QueryContext, QueryError, referenced_params, results
+from cockpit.regions import region_index
+from cockpit.relations import RELATIONS
+from cockpit.sqlguard import SCOPE_RELATIONS, parse as sqlguard_parse
 from cockpit.settings import Settings
 from cockpit.specs.loader import Panel
+from cockpit.text import has_chinese, romanized
 from cockpit.visuals.base import PanelContext, RenderContext, localized, safe_id
 from cockpit.visuals.registry import get_visual
 from cockpit.web import shell
@@ -109,6 +113,31 @@ class Views:
         """The loaded panel with this id, or None (ids come from clients)."""
         return self.holder.get().panels.get(panel_id) if isinstance(panel_id, str) else None
 
+    def missing_tables(self, panel: Panel, snapshot: str) -> list[str]:
+        """The tables a panel's SQL reads that the snapshot does not have (e.g. an analyst's extra
+        table a deployment never received), sorted; [] when it has them all. Memoised per
+        snapshot and SQL text: snapshots never change."""
+        names = set(self.db.tables(snapshot)) | set(RELATIONS) | set(SCOPE_RELATIONS)
+        missing: set[str] = set()
+        for sql in (panel.spec.sql, *panel.spec.queries.values()):
+            key = ("missing_tables", snapshot, sql)
+            if key not in self.db.memo:
+                found = sqlguard_parse(sql)
+                read = [] if isinstance(found, str) else [name for _, _, name in found.tables]
+                bases = {n.removesuffix("_scoped") if n.endswith("_scoped") else n for n in read}
+                self.db.memo[key] = frozenset(b for b in bases if b not in names)
+            missing |= self.db.memo[key]
+        return sorted(missing)
+
+    def waiting_for(self, page, snapshot: str) -> list[str]:
+        """The tables a page waits for: those missing for every one of its panels ([] when at
+        least one panel has its data, so the page has something to show)."""
+        catalog = self.holder.get()
+        per_panel = [self.missing_tables(catalog.panels[pid], snapshot) for pid in page.page.names()]
+        if per_panel and all(per_panel):
+            return sorted({t for names in per_panel for t in names})
+        return []
+
     def error_card(self, exc: Exception, lang: str) -> list:
         return error_card(exc, lang, dev=self.settings.dev and self.sees_sql())
 
@@ -165,11 +194,14 @@ class Views:
             snap=res.ctx.snapshot, breadcrumb=shell.breadcrumb(res, lang, self.drills_down(page), missing), chips=shell.chips(res.state, lang),
             streets=shell.street_options(res, lang) if page is not None and page.template == "street" else [],
             street=res.ctx.street, user=viewer.name if viewer and viewer.authenticated else None,
-            auth_off=self.settings.auth == "off", show_sql=bool(viewer and viewer.sees_sql))
+            auth_off=self.settings.auth == "off", show_sql=bool(viewer and viewer.sees_sql),
+            # A page waiting for tables this snapshot lacks is left out of the navigation (unless shown).
+            hidden_pages=frozenset(p.id for p in self.holder.get().pages
+                                   if p is not page and self.waiting_for(p, res.ctx.snapshot)))
 
     def render_context(self, panel: Panel, res: Resolved, wall: bool = False) -> RenderContext:
         return RenderContext(panel_id=panel.spec.id, lang=res.ctx.lang, wall=wall, labels=panel.spec.labels,
-                             theme="dark" if wall else "light")
+                             theme="dark" if wall else "light", empty=panel.spec.empty)
 
     @staticmethod
     def panel_context(panel: Panel, res: Resolved) -> QueryContext:
@@ -185,7 +217,7 @@ class Views:
         qctx = self.panel_context(panel, res)
         df = results.query(panel.spec.sql, qctx, self.db)
         frames = {name: results.query(sql, qctx, self.db) for name, sql in panel.spec.queries.items()}
-        return self.translated(df, panel, qctx.lang), frames
+        return self.translated(df, panel, qctx.lang, qctx.snapshot), frames
 
     def render(self, panel: Panel, res: Resolved, client_key: Any = None, wall: bool = False) -> Rendered:
         """The panel through its kind: `prepare`, then a value-only `update` as a Patch when the
@@ -194,7 +226,8 @@ class Views:
         df, frames = self.data(panel, res)
         rctx = self.render_context(panel, res, wall=wall)
         rctx.frames = frames
-        rctx.panel = PanelContext(panel_id=panel.spec.id, res=res, query=self.panel_context(panel, res), db=self.db)
+        rctx.panel = PanelContext(panel_id=panel.spec.id, res=res, query=self.panel_context(panel, res), db=self.db,
+                                  selected=self.selected(panel, res))
         options = localized(panel.wall_options if wall else panel.options, res.ctx.lang)
         if visual.prepare is not None:
             rctx.extra.update(visual.prepare(rctx.panel))
@@ -205,6 +238,28 @@ class Views:
             return Rendered(patch_of(visual.update(df, options, rctx)), key, patched=True)
         return Rendered(visual.render(df, options, rctx), key)
 
+    def selected(self, panel: Panel, res: Resolved) -> dict[str, str]:
+        """{column: shown value} of the page's filter on this panel's own cross-filter (none: {})."""
+        xf = panel.spec.cross_filter
+        value = res.ctx.filters.get(xf.field) if xf is not None else None
+        if value is None:
+            return {}
+        if xf.column in panel.spec.translate:
+            value = self.shown(value, self.holder.get().value_labels, res.ctx.lang,
+                               self.place_names(res.ctx.snapshot) if res.ctx.lang == "en" else {})
+        return {xf.column: value}
+
+    def ignored_filters(self, panel: Panel, res: Resolved) -> list[str]:
+        """The page's active cross-filters that this panel's result does not follow (its own
+        cross-filter excepted: it keeps every value to switch to, and highlights the chosen one)."""
+        active = self.panel_context(panel, res).filters
+        if not active:
+            return []
+        followed: set[str] = set()
+        for sql in (panel.spec.sql, *panel.spec.queries.values()):
+            followed |= followed_filters(self.db, res.ctx.snapshot, sql)
+        return sorted(f for f in active if f not in followed)
+
     def untranslate(self, shown: str) -> str:
         """The data value behind a display name (itself when it is not a display name)."""
         for value, text in self.holder.get().value_labels.items():
@@ -212,19 +267,60 @@ class Views:
                 return value
         return shown
 
-    def translated(self, df: pd.DataFrame, panel: Panel, lang: str) -> pd.DataFrame:
-        """The panel's `translate` columns shown through layouts/labels.toml in `lang`."""
+    def translated(self, df: pd.DataFrame, panel: Panel, lang: str, snapshot: str | None = None) -> pd.DataFrame:
+        """The panel's `translate` columns in `lang`: the display name layouts/labels.toml gives a
+        value; in English, a Chinese value without one in pinyin (`cockpit.text.romanized`), so an
+        English screen never mixes languages; anything else as it is."""
         labels = self.holder.get().value_labels
         columns = [c for c in panel.spec.translate if c in df.columns]
-        if not columns or not labels:
+        if not columns:
             return df
+        places = self.place_names(snapshot) if lang == "en" and snapshot else {}
         df = df.copy()  # results may be shared through the cache
         for col in columns:
-            df[col] = [labels[v].get(lang) if isinstance(v, str) and v in labels else v for v in df[col]]
+            df[col] = [self.shown(v, labels, lang, places) for v in df[col]]
         return df
 
-    def stamp(self, res: Resolved) -> str:
-        return f"{t('as_of', res.ctx.lang)} {res.ctx.as_of.isoformat()}"
+    def place_names(self, snapshot: str) -> dict[str, str]:
+        """{Chinese name: English name} of the snapshot's regions that have one (`name_en`)."""
+        key = ("place_names", snapshot)
+        if key not in self.db.memo:
+            index = region_index(self.db, snapshot)
+            self.db.memo[key] = {r.name: r.name_en for r in index.by_code.values() if r.name_en}
+        return self.db.memo[key]
+
+    @staticmethod
+    def shown(value: Any, labels: dict, lang: str, places: dict[str, str] | None = None) -> Any:
+        """One data value as a `translate` column shows it in `lang`: its display name in
+        layouts/labels.toml; in English, else the English name of the region so named (street
+        names read the same in every panel), else pinyin; otherwise as it is."""
+        if not isinstance(value, str):
+            return value
+        if value in labels:
+            return labels[value].get(lang)
+        if lang != "en" or not has_chinese(value):
+            return value
+        return (places or {}).get(value) or romanized(value)
+
+    def stamp(self, res: Resolved, panel: Panel | None = None) -> Any:
+        """The panel's "as of" line; a panel showing street assessments also names the month it
+        shows when the chosen one is not assessed yet (assessments come after a month ends), and a
+        note names the active filters the panel does not follow."""
+        lang = res.ctx.lang
+        text = f"{t('as_of', lang)} {res.ctx.as_of.isoformat()}"
+        sqls = [panel.spec.sql, *panel.spec.queries.values()] if panel is not None else []
+        if any("score_period" in referenced_params(sql) for sql in sqls) and res.ctx.score_period != res.ctx.period_start:
+            period = f"{res.ctx.period_start:%Y-%m}"
+            if res.ctx.score_period == NO_COMPARISON:  # no assessed month up to the period
+                text += " · " + t("not_assessed", lang).format(period=period)
+            else:
+                text += " · " + t("assessed", lang).format(month=f"{res.ctx.score_period:%Y-%m}", period=period)
+        ignored = self.ignored_filters(panel, res) if panel is not None else []
+        if not ignored:
+            return text
+        names = t("list_sep", lang).join(t(f"f_{f}", lang) for f in ignored)
+        return [text, html.Span(t("filter_ignored", lang).format(fields=names), className="panel-unfiltered",
+                                title=t("filter_ignored_note", lang))]
 
     def sql_meta(self, res: Resolved, panel: Panel) -> str:
         """Snapshot and the values this panel's SQL bound (as bound, cross-filter included)."""
@@ -232,7 +328,7 @@ class Views:
             return ""
         c = self.panel_context(panel, res)
         return (f"{t('snapshot_short', c.lang)} {c.snapshot} · $region={c.region} · $period_start={c.period_start} "
-                f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end}"
+                f"· $period_end={c.period_end} · $cmp_start={c.cmp_start} · $cmp_end={c.cmp_end} · $cmp_as_of={c.cmp_as_of}"
                 + "".join(f" · $f_{k}={v}" for k, v in sorted(c.filters.items())))
 
 

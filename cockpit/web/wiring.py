@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from dash import ALL, MATCH, Dash, Input, Output, State, ctx
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
 
 from cockpit.visuals.registry import visuals
 from cockpit.web import callbacks as cb
@@ -16,7 +16,9 @@ LANG_OUT = Output("lang", "data")
 LANG_IN = cb.LangIn(search=Input("url", "search"), current=State("lang", "data"))
 
 PAGE_OUT = Output("page", "children")
-PAGE_IN = cb.PageIn(pathname=Input("url", "pathname"), lang=Input("lang", "data"), search=State("url", "search"))
+# The first response carries the page (`cb.first_layout`): the page is rendered again only when
+# a link changes the path. A language switch changes the texts in place (SyncOut.texts).
+PAGE_IN = cb.PageIn(pathname=Input("url", "pathname"), lang=State("lang", "data"), search=State("url", "search"))
 
 # Controls live in the page that a callback renders, so they are matched with ALL: before a
 # page exists the lists are empty instead of being a missing-component error.
@@ -28,7 +30,12 @@ SYNC_OUT = cb.SyncOut(
     breadcrumb=Output({"type": "breadcrumb", "i": ALL}, "children"), chips=Output({"type": "chips", "i": ALL}, "children"),
     nav_hrefs=Output({"type": "nav", "page": ALL}, "href"),
     street_options=Output({"type": "street-pick", "i": ALL}, "options"),
-    street=Output({"type": "street-pick", "i": ALL}, "value"))
+    street=Output({"type": "street-pick", "i": ALL}, "value"),
+    texts=Output({"type": "t", "k": ALL}, "children"), text_titles=Output({"type": "t", "k": ALL}, "title"),
+    nav_texts=Output({"type": "nav", "page": ALL}, "children"), cmp_options=Output({"type": "cmp", "i": ALL}, "options"),
+    lang_label=Output({"type": "lang-btn", "i": ALL}, "children"),
+    csv_labels=Output({"type": "csv", "panel": ALL}, "children"),
+    street_placeholder=Output({"type": "street-pick", "i": ALL}, "placeholder"))
 SYNC_IN = cb.SyncIn(
     search=Input("url", "search"),
     periods=Input({"type": "period", "i": ALL}, "value"), cmps=Input({"type": "cmp", "i": ALL}, "value"),
@@ -38,7 +45,9 @@ SYNC_IN = cb.SyncIn(
     chip_clicks=Input({"type": "chip", "field": ALL}, "n_clicks"),
     picks=Input({"type": "street-pick", "i": ALL}, "value"),
     nav_ids=State({"type": "nav", "page": ALL}, "id"), pick_ids=State({"type": "street-pick", "i": ALL}, "id"),
-    bar_ids=State({"type": "breadcrumb", "i": ALL}, "id"), pathname=State("url", "pathname"))
+    bar_ids=State({"type": "breadcrumb", "i": ALL}, "id"), pathname=State("url", "pathname"),
+    text_ids=State({"type": "t", "k": ALL}, "id"), csv_ids=State({"type": "csv", "panel": ALL}, "id"),
+    lang_shown=State({"type": "lang-btn", "i": ALL}, "children"))
 
 GRAPH_OUT = cb.GraphOut(
     figure=Output({"type": "graph", "panel": MATCH}, "figure"), figkey=Output({"type": "figkey", "panel": MATCH}, "data"),
@@ -90,9 +99,14 @@ def _triggered_value() -> Any:
 
 def register_callbacks(app: Dash, views: Views) -> None:
     """Attach the generic callbacks to `app`, then every installed kind's own callbacks."""
-    attach(app, LANG_OUT, LANG_IN, cb.lang_from_url)
-    attach(app, PAGE_OUT, PAGE_IN, lambda inp: cb.render_page(views, inp))
-    attach(app, SYNC_OUT, SYNC_IN, lambda inp: cb.sync_state(views, inp, ctx.triggered_id, _triggered_value()))
+    # State that needs no data stays in the browser: the language store follows the URL there
+    # (a function in assets/01_first_response.js: the CSP allows no inline script).
+    app.clientside_callback(ClientsideFunction(namespace="cockpit", function_name="langFromUrl"),
+                            LANG_OUT, *LANG_IN, prevent_initial_call=True)
+    # Neither runs on a page load: the first response has the page with its controls set.
+    attach(app, PAGE_OUT, PAGE_IN, lambda inp: cb.render_page(views, inp), prevent_initial_call=True)
+    attach(app, SYNC_OUT, SYNC_IN, lambda inp: cb.sync_state(views, inp, ctx.triggered_id, _triggered_value()),
+           prevent_initial_call=True)
     attach(app, GRAPH_OUT, GRAPH_IN, lambda inp: cb.render_graph(views, inp))
     attach(app, BODY_OUT, BODY_IN, lambda inp: cb.render_component(views, inp))
     attach(app, CSV_OUT, CSV_IN, lambda inp: cb.download_csv(views, inp, ctx.triggered_id),

@@ -15,18 +15,19 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-import plotly
 from flask import Blueprint, Flask, Response, abort, request
 
 from cockpit.access import tokens
+from cockpit.web import bundles
+from cockpit.web.geo_assets import allowed as geo_allowed, geojson_response
 from cockpit.web.views import Views
 from cockpit.web.wall.payload import cached_step_json
 from cockpit.web.wall.plan import build_plan, grid_json
 
 log = logging.getLogger("cockpit.wall")
 STATIC = Path(__file__).with_name("static")
-_FILES = {"wall.js": STATIC / "wall.js", "wall.css": STATIC / "wall.css",
-          "plotly.min.js": Path(plotly.__file__).parent / "package_data" / "plotly.min.js"}
+# plotly.min.js: the partial bundle unless COCKPIT_PLOTLY_BUNDLE=full (set in register_wall_routes).
+_FILES = {"wall.js": STATIC / "wall.js", "wall.css": STATIC / "wall.css", "plotly.min.js": bundles.FULL}
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 STRINGS = {
@@ -90,6 +91,8 @@ def _retry_page() -> str:
 def register_wall_routes(server: Flask, views: Views) -> None:
     """Attach the wall routes to the app's Flask server."""
     bp = Blueprint("walls", __name__)
+    _FILES["plotly.min.js"] = bundles.plotly_file(views.settings.plotly_bundle)
+    _static.cache_clear()
 
     def authorised(name: str):
         wall = views.holder.get().walls.get(name)
@@ -164,6 +167,19 @@ def register_wall_routes(server: Flask, views: Views) -> None:
     @with_token
     def wall_ping(wall, token):
         return _json({"snapshot": views.db.live_id()})
+
+    @bp.get("/wall/<name>/geo/<snapshot>/<parent>.geojson")
+    def wall_geo(name: str, snapshot: str, parent: str):
+        # The maps of a step name their geometry by URL (cockpit.geo.children_url); the wall's
+        # script asks for it here with its token, once per level (plotly keeps what it fetched).
+        wall, token = authorised(name)
+        if wall is None:
+            return _json({"error": "not_authorised"}, 403)
+        if not geo_allowed(views.db, token.region, snapshot, parent):
+            return _json({"error": "not_found"}, 404)
+        resp = geojson_response(views.db, snapshot, parent, cache_control="no-store")
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        return resp
 
     @bp.get("/wall-static/<name>")
     def wall_static(name: str):

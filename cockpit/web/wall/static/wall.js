@@ -217,6 +217,15 @@
     return Promise.all(jobs);
   }
 
+  // Maps name their geometry by URL (/geo/<snapshot>/<parent>.geojson): the wall asks for it
+  // through its own route, with its token; plotly.js fetches each level once and keeps it.
+  function withGeometry(data) {
+    return (data || []).map(function (trace) {
+      if (typeof trace.geojson !== "string" || trace.geojson.indexOf("/geo/") !== 0) return trace;
+      return Object.assign({}, trace, { geojson: url(trace.geojson) });
+    });
+  }
+
   function draw(body, item) {
     if (item.figure) {
       var fig = item.figure;
@@ -227,7 +236,7 @@
       var fn = body.dataset.plotted ? Plotly.react : Plotly.newPlot;
       body.dataset.plotted = "1";
       if (body.dataset.html) { delete body.dataset.html; }
-      return Promise.resolve(fn(body, fig.data || [], layout, config)).catch(function () {});
+      return Promise.resolve(fn(body, withGeometry(fig.data), layout, config)).catch(function () {});
     }
     if (body.dataset.plotted) { Plotly.purge(body); delete body.dataset.plotted; }
     var html = item.html != null ? item.html : '<div class="wall-panel-note"></div>';

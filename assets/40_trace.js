@@ -1,0 +1,77 @@
+// Lineage and case links on panel headers (cockpit/web/shell.py: a.trace-link).
+// - Following one adds the page's state (the URL query) and the page path, so the list or the
+//   lineage is for exactly what the figure shows; the cases link also carries the last point
+//   clicked in that panel (plotly's own x / y / location / label / customdata, primitives only).
+// - Each panel's lineage link gets the number of data-quality flags on its inputs (data-flags),
+//   fetched once per page state from /trace/flags.
+(function () {
+  "use strict";
+  var POINT_KEYS = ["x", "y", "location", "label", "customdata"];
+
+  function primitive(v) {
+    if (Array.isArray(v)) { v = v.length ? v[0] : null; }
+    return (typeof v === "string" || typeof v === "number") ? v : null;
+  }
+
+  function hook(gd) {
+    if (gd.dataset.traceHooked || typeof gd.on !== "function") { return; }
+    gd.dataset.traceHooked = "1";
+    gd.on("plotly_click", function (ev) {
+      var p = ev && ev.points && ev.points[0];
+      var panel = gd.closest("section.panel");
+      if (!p || !panel) { return; }
+      var kept = {};
+      POINT_KEYS.forEach(function (k) {
+        var v = primitive(p[k]);
+        if (v !== null) { kept[k] = v; }
+      });
+      panel.dataset.tracePoint = JSON.stringify(kept);
+    });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var a = ev.target && ev.target.closest ? ev.target.closest("a.trace-link") : null;
+    if (!a) { return; }
+    var params = new URLSearchParams(window.location.search);
+    params.set("page", window.location.pathname);
+    var panel = a.closest("section.panel");
+    if (a.classList.contains("panel-cases") && panel && panel.dataset.tracePoint) {
+      params.set("pt", panel.dataset.tracePoint);
+    }
+    a.setAttribute("href", a.getAttribute("href").split("?")[0] + "?" + params.toString());
+  }, true);
+
+  // A KPI tile is its own headline figure: a click on it opens its cases (when it has them).
+  document.addEventListener("click", function (ev) {
+    var t = ev.target;
+    if (!t || !t.closest || t.closest(".panel-tools, a, button")) { return; }
+    var panel = t.closest("section.panel.kind-kpi");
+    var link = panel && panel.querySelector("a.panel-cases");
+    if (!link || !t.closest(".panel-content")) { return; }
+    link.click();
+  });
+
+  var shown = null;
+  function badges() {
+    document.querySelectorAll(".js-plotly-plot").forEach(hook);
+    var links = document.querySelectorAll("a.panel-lineage");
+    var key = window.location.pathname + window.location.search + "#" + links.length;
+    if (!links.length || key === shown) { return; }
+    shown = key;
+    var ids = [];
+    links.forEach(function (a) { ids.push(a.dataset.panel); });
+    var params = new URLSearchParams(window.location.search);
+    params.set("page", window.location.pathname);
+    params.set("panels", ids.join(","));
+    fetch("/trace/flags?" + params.toString(), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (counts) {
+        links.forEach(function (a) {
+          var n = counts[a.dataset.panel];
+          if (n) { a.dataset.flags = n > 999 ? "999+" : String(n); } else { delete a.dataset.flags; }
+        });
+      })
+      .catch(function () { shown = null; });
+  }
+  window.setInterval(badges, 1000);
+})();

@@ -1,0 +1,288 @@
+"""From a figure to its cases: `/cases/<panel>` (a paged, sortable, searchable list) and
+`/cases/<panel>.csv` (the same list as CSV).
+
+The panel's `[cases]` declaration names the case relation and how the figure's filters map
+(`cockpit.cases`). The list runs with the page's own context (jurisdiction, period, snapshot,
+cross-filters: the same `QueryContext` the figure binds) plus, when the viewer clicked a point,
+the point's values through the kind's `point_value` hook, so its count equals the figure's value
+there. Everything the client sends is re-validated: the sort column must be one of the
+relation's, the page size is bounded, search text and values are bound parameters.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from flask import Blueprint, Flask, Response, request
+
+from cockpit.cases import (CASE_RELATIONS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH, REGION_MATCH,
+                           count_statement, declared_statement, export_statement, match_params, page_statement)
+from cockpit.filters import valid_filter_value
+from cockpit.query import QueryError, run_sql
+from cockpit.visuals.registry import get_visual
+from cockpit.web.i18n import t
+from cockpit.web.lineage import lineage_html
+from cockpit.web.plainpage import (document, esc, message_page, period_label, region_label, resolve_request,
+                                   state_query)
+from cockpit.web.views import Views
+
+#: What a client may say about the point it clicked (plotly's own keys; primitives only).
+POINT_KEYS = ("x", "y", "location", "label", "customdata")
+#: Data values shown through layouts/labels.toml in the viewer's language.
+TRANSLATED = ("category", "channel", "status", "list", "runway")
+
+STRINGS = {
+    "zh": {"cases": "明细", "count": "共 {n} 条", "search": "搜索", "export": "导出CSV", "back": "返回图表",
+           "prev": "上一页", "next": "下一页", "page": "第 {p} / {pages} 页", "region": "区域", "period": "统计期",
+           "as_of": "数据截至", "clicked": "所点", "none": "没有符合条件的记录", "yes": "是", "no": "",
+           "no_cases": "此面板没有可查看的明细", "not_found": "页面不存在", "error": "明细暂时无法显示",
+           "capped": "仅导出前 {n} 条"},
+    "en": {"cases": "Cases", "count": "{n} rows", "search": "Search", "export": "Export CSV", "back": "Back to the figure",
+           "prev": "Previous", "next": "Next", "page": "page {p} of {pages}", "region": "Region", "period": "Period",
+           "as_of": "As of", "clicked": "Clicked", "none": "No rows match", "yes": "yes", "no": "",
+           "no_cases": "This panel has no case list", "not_found": "Page not found", "error": "The case list cannot be shown",
+           "capped": "only the first {n} rows are exported"},
+}
+
+
+def clicked_point(raw: Any) -> dict | None:
+    """The clicked point a client sent (`pt=` JSON), keeping only plotly's primitive keys."""
+    if not isinstance(raw, str) or not raw or len(raw) > 1000:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    point = {k: data[k] for k in POINT_KEYS
+             if isinstance(data.get(k), (str, int, float)) and not isinstance(data.get(k), bool)}
+    return point or None
+
+
+class CaseQuery:
+    """One request for a panel's case list, validated: statement, bound values, sort, page."""
+
+    def __init__(self, views: Views, panel, args):
+        self.views, self.panel, self.args = views, panel, args
+        spec = panel.spec.cases
+        self.relation = CASE_RELATIONS[spec.relation]
+        self.matches: list[tuple[str, str, Any]] = []  # (figure column, case column, value)
+        point = clicked_point(args.get("pt"))
+        extra: dict[str, Any] = {}
+        if point is not None:
+            visual = get_visual(panel.spec.kind)
+            for figure, case, param in match_params(spec.match):
+                value = visual.point_value(point, panel.options, figure)
+                if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                    continue
+                value = str(value)
+                if figure in panel.spec.translate:
+                    value = views.untranslate(value)  # the chart shows display names
+                if not valid_filter_value(value):
+                    continue
+                extra[param] = value
+                self.matches.append((figure, case, value))
+        active = {figure for figure, _, _ in self.matches}
+        self.statement = declared_statement(spec.relation, spec.period, spec.where, spec.match, active)
+        q = args.get("q")
+        self.q = q.strip()[:MAX_SEARCH] if isinstance(q, str) and q.strip() else None
+        extra["cases_q"] = self.q
+        self.extra = extra
+        sort = args.get("sort")
+        self.sort = sort if isinstance(sort, str) and self.relation.column(sort) else self.relation.default_sort
+        self.descending = args.get("dir", "desc" if sort is None else "asc") == "desc"
+        self.size = _int(args.get("n"), DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+        self.page = _int(args.get("p"), 1, 1, 10**9)
+
+    def count(self, ctx) -> int:
+        df = run_sql(count_statement(self.relation, self.statement), ctx, db=self.views.db, extra=self.extra)
+        return int(df["cases"].iloc[0]) if len(df) else 0
+
+    def rows(self, ctx, total: int):
+        pages = max(1, math.ceil(total / self.size))
+        self.page = min(self.page, pages)
+        extra = {**self.extra, "cases_limit": self.size, "cases_offset": (self.page - 1) * self.size}
+        sql = page_statement(self.relation, self.statement, self.sort, self.descending)
+        return run_sql(sql, ctx, db=self.views.db, extra=extra), pages
+
+    def export(self, ctx, cap: int):
+        sql = export_statement(self.relation, self.statement, self.sort, self.descending)
+        return run_sql(sql, ctx, db=self.views.db, limit=cap, extra=self.extra)
+
+
+def _int(raw: Any, default: int, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return default
+    return max(low, min(high, value))
+
+
+def _cell(value: Any, shown: str, lang: str, labels) -> tuple[str, str]:
+    """(css class, text) of one cell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "", ""
+    try:
+        import pandas as pd
+        if value is pd.NaT or (not isinstance(value, str) and pd.isna(value)):
+            return "", ""
+    except (TypeError, ValueError):
+        pass
+    if shown == "flag":
+        return ("yes", STRINGS[lang]["yes"]) if bool(value) else ("", STRINGS[lang]["no"])
+    if shown == "time":
+        return "", str(value)[:16]
+    if shown == "date":
+        return "", str(value)[:10]
+    if shown == "number":
+        return "num", f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
+    if isinstance(value, str) and value in labels:
+        return "", labels[value].get(lang)
+    return "", str(value)
+
+
+def _spreadsheet_safe(text: str, shown: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote; the
+    data is untrusted. Numbers, times and dates are ours and left as they are."""
+    if shown == "text" and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _labels(views: Views):
+    return views.holder.get().value_labels
+
+
+def register_case_routes(server: Flask, views: Views) -> None:
+    """Attach `/cases/<panel>` and `/cases/<panel>.csv` to the app's Flask server."""
+    bp = Blueprint("cases", __name__)
+
+    def prepared(panel_id: str):
+        res, page = resolve_request(views)
+        lang = res.ctx.lang
+        panel = views.panel(panel_id)
+        if panel is None or panel.spec.cases is None:
+            return None, message_page(STRINGS[lang]["not_found"], STRINGS[lang]["no_cases"], lang, 404)
+        return (res, page, panel, CaseQuery(views, panel, request.args)), None
+
+    @bp.get("/cases/<panel_id>.csv")
+    def cases_csv(panel_id: str):
+        try:
+            got, failure = prepared(panel_id)
+        except LookupError as exc:
+            return Response(str(exc), status=401)
+        if failure is not None:
+            return failure
+        res, _, panel, cq = got
+        lang = res.ctx.lang
+        cap = views.settings.max_result_rows
+        try:
+            df = cq.export(res.ctx, cap)
+        except QueryError:
+            return message_page(STRINGS[lang]["error"], STRINGS[lang]["error"], lang, 503)
+        labels = _labels(views)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        cols = cq.relation.columns
+        writer.writerow([c.label.get(lang) for c in cols])
+        for row in df.itertuples(index=False):
+            values = row._asdict()
+            writer.writerow([_spreadsheet_safe(_cell(values.get(c.name), c.shown, lang, labels)[1], c.shown)
+                             for c in cols])
+        body = "\ufeff" + out.getvalue()  # a BOM: spreadsheet programs then read the Chinese as UTF-8
+        name = f"{panel.spec.id}_{res.ctx.region}_{res.ctx.period_start:%Y-%m}_cases.csv"
+        resp = Response(body, mimetype="text/csv")
+        resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @bp.get("/cases/<panel_id>")
+    def cases_page(panel_id: str):
+        try:
+            got, failure = prepared(panel_id)
+        except LookupError as exc:
+            return Response(str(exc), status=401)
+        if failure is not None:
+            return failure
+        res, page, panel, cq = got
+        lang = res.ctx.lang
+        s = STRINGS[lang]
+        try:
+            total = cq.count(res.ctx)
+            df, pages = cq.rows(res.ctx, total)
+        except QueryError as exc:
+            views.error_card(exc, lang)  # logs it with a reference
+            return message_page(s["error"], s["error"], lang, 503)
+        return document(f"{panel.spec.title.get(lang)} · {s['cases']}", lang,
+                        _render(views, res, page, panel, cq, df, total, pages))
+
+    server.register_blueprint(bp)
+
+
+def _own_query(cq: CaseQuery, page: str | None, **over: Any) -> str:
+    """This list's URL query with some of its own keys changed."""
+    own = {"page": page, "pt": cq.args.get("pt") if cq.matches else None, "q": cq.q,
+           "sort": cq.sort, "dir": "desc" if cq.descending else "asc", "n": cq.size, "p": cq.page}
+    own.update(over)
+    return state_query(cq.args, **own)
+
+
+def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages: int) -> str:
+    lang = res.ctx.lang
+    s = STRINGS[lang]
+    labels = _labels(views)
+    title = panel.spec.title.get(lang)
+    back = (page or "/") + "?" + state_query(cq.args)
+    chips = [f"<span>{esc(t('f_' + k, lang))} = "
+             f"{esc(labels[v].get(lang) if v in labels else v)}</span>"
+             for k, v in sorted(res.ctx.filters.items())]
+    for figure, case, value in cq.matches:
+        shown = region_label(res, lang, value) if case == REGION_MATCH else (labels[value].get(lang) if value in labels else value)
+        chips.append(f"<span>{esc(s['clicked'])}: {esc(shown)}</span>")
+    head = "".join(
+        f'<th><a href="?{esc(_own_query(cq, page, sort=c.name, dir="asc" if cq.sort == c.name and cq.descending else "desc", p=1))}">'
+        f'{esc(c.label.get(lang))}{" ▼" if cq.sort == c.name and cq.descending else " ▲" if cq.sort == c.name else ""}</a></th>'
+        for c in cq.relation.columns)
+    body_rows = []
+    for row in df.itertuples(index=False):
+        values = row._asdict()
+        cells = [_cell(values.get(c.name), c.shown, lang, labels) for c in cq.relation.columns]
+        flagged = any(c.shown == "flag" and bool(values.get(c.name)) for c in cq.relation.columns)
+        tds = "".join(f'<td class="{cls}">{esc(text)}</td>' if cls else f"<td>{esc(text)}</td>" for cls, text in cells)
+        body_rows.append(f'<tr class="flag">{tds}</tr>' if flagged else f"<tr>{tds}</tr>")
+    if not body_rows:
+        body_rows.append(f'<tr><td colspan="{len(cq.relation.columns)}" class="muted">{esc(s["none"])}</td></tr>')
+    pager = [f'<span>{esc(s["page"].format(p=cq.page, pages=pages))}</span>']
+    if cq.page > 1:
+        pager.insert(0, f'<a class="button" rel="prev" href="?{esc(_own_query(cq, page, p=cq.page - 1))}">{esc(s["prev"])}</a>')
+    if cq.page < pages:
+        pager.append(f'<a class="button" rel="next" href="?{esc(_own_query(cq, page, p=cq.page + 1))}">{esc(s["next"])}</a>')
+    hidden = "".join(f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
+                     for k, v in _hidden_items(cq, page))
+    csv_href = f"/cases/{esc(panel.spec.id)}.csv?{esc(_own_query(cq, page, p=None, n=None))}"
+    return (
+        f'<header class="topbar"><h1>{esc(title)} · {esc(s["cases"])}</h1>'
+        f'<a href="{esc(back)}" id="back">{esc(s["back"])}</a></header><main>'
+        f'<div class="meta"><span>{esc(s["region"])}: {esc(region_label(res, lang))}</span>'
+        f'<span>{esc(s["period"])}: {esc(period_label(res))}</span>'
+        f'<span>{esc(s["as_of"])} {esc(res.ctx.as_of.isoformat())}</span>'
+        f'<strong id="case-count" data-count="{total}">{esc(s["count"].format(n=f"{total:,}"))}</strong></div>'
+        f'<div class="chips">{"".join(chips)}</div>'
+        f'<form class="search" method="get">{hidden}<input type="search" name="q" value="{esc(cq.q or "")}" '
+        f'maxlength="80" aria-label="{esc(s["search"])}"><button type="submit">{esc(s["search"])}</button>'
+        f'<a class="button" id="export" download href="{csv_href}">{esc(s["export"])}</a></form>'
+        f'<div class="table-wrap"><table id="cases"><thead><tr>{head}</tr></thead><tbody>{"".join(body_rows)}</tbody></table></div>'
+        f'<nav class="pager">{"".join(pager)}</nav>'
+        + lineage_html(views, res, panel, lang, rows_behind=total, case_sql=cq.statement, extra=cq.extra)
+        + "</main>")
+
+
+def _hidden_items(cq: CaseQuery, page: str | None) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return [(k, v) for k, v in parse_qsl(_own_query(cq, page, q=None, p=None)) if k != "q"]
