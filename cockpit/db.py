@@ -121,6 +121,18 @@ class Database:
             self._local.pid = os.getpid()
         return cur
 
+    def conversion_cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's second cursor, only for turning Arrow results into DataFrames: the query
+        cursor may hold an unfinished result of a metadata lookup (DuckDB then refuses other work
+        on it), and a result from another engine never ran on it."""
+        con = self._connection()
+        cur = getattr(self._local, "convert", None)
+        if cur is None or getattr(self._local, "convert_pid", None) != os.getpid():
+            cur = con.cursor()
+            self._local.convert = cur
+            self._local.convert_pid = os.getpid()
+        return cur
+
     def snapshot_cursor(self, snapshot_id: str) -> duckdb.DuckDBPyConnection:
         """This thread's cursor, reading the views of one snapshot (unqualified names resolve there)."""
         schema = self.attach(snapshot_id).schema

@@ -182,10 +182,7 @@ def guard(db: Database, snapshot: str, sql: str) -> None:
 
 def engine_name(engine: str | None = None) -> str:
     """The engine a query runs on: `engine`, else `COCKPIT_ENGINE` ("duckdb" or "spark")."""
-    name = engine or get_settings().engine
-    if name not in ("duckdb", "spark"):
-        raise QueryError(f"unknown engine {name!r}; expected duckdb or spark")
-    return name
+    return engine or get_settings().engine
 
 
 def query_key(db: Database, ctx: QueryContext, full: str, extra: dict[str, Any] | None = None,
@@ -249,22 +246,11 @@ def run_arrow(sql: str, ctx: QueryContext, *, db: Database | None = None, limit:
 def _execute(engine: str, db: Database, snapshot: str, full: str, bound: dict[str, Any], timeout: float,
              settings: Settings) -> pa.Table:
     """Run `full` on the engine under the timeout, reading at most the result cap (rows, then bytes)."""
-    from cockpit.engines import EngineError, rows_message
+    from cockpit.engines import EngineError
+    from cockpit.engines.run import run_capped
 
-    max_rows, max_bytes = settings.max_result_rows, settings.max_result_bytes
-    capped = f"SELECT * FROM ({full}) AS capped LIMIT {int(max_rows) + 1}"
     try:
-        if engine == "spark":
-            from cockpit.engines.spark import get_engine
-
-            table = get_engine(settings.spark_remote).run(snapshot, db.attach(snapshot).path, capped, bound,
-                                                          timeout, max_bytes)
-            if table.num_rows > max_rows:
-                raise EngineError(rows_message(max_rows))
-            return table
-        from cockpit.engines import duck
-
-        return duck.run(db, snapshot, capped, bound, timeout, max_rows, max_bytes)
+        return run_capped(engine, db, snapshot, full, bound, timeout, settings)
     except EngineError as exc:
         raise (QueryTimeout if exc.timed_out else QueryError)(str(exc)) from None
 
@@ -272,7 +258,7 @@ def _execute(engine: str, db: Database, snapshot: str, full: str, bound: dict[st
 def to_frame(db: Database, table: pa.Table) -> pd.DataFrame:
     """A result table as the DataFrame DuckDB itself would give (the same dtypes for a fresh
     result and one read back from the cache)."""
-    return db.cursor().from_arrow(table).df()
+    return db.conversion_cursor().from_arrow(table).df()
 
 
 def run_sql(sql: str, ctx: QueryContext, *, db: Database | None = None, limit: int | None = None,

@@ -175,3 +175,26 @@ def test_the_cache_key_names_the_engine(engines_db):
     ctx = _ctx(engines_db)
     full = build_sql(engines_db, ctx.snapshot, "select 1 as x")
     assert query_key(engines_db, ctx, full, engine="duckdb") != query_key(engines_db, ctx, full, engine="spark")
+
+
+def test_cockpit_query_prints_the_same_numbers_on_both_engines(engines_db, demo_store, capsys, monkeypatch):
+    """The same rows and numbers; a count may print as 72.0 on DuckDB (its sums are HUGEINT, read
+    as floats) and 72 on Spark (BIGINT)."""
+    import csv
+    import io
+
+    from cockpit.settings import get_settings
+    from cockpit.specs.panel_query import cli_query
+
+    monkeypatch.setenv("COCKPIT_QUERY_TIMEOUT_S", "300")  # a cold Spark session on a busy CI machine
+    get_settings.cache_clear()
+    printed = {}
+    for engine in ("duckdb", "spark"):
+        code = cli_query(demo_store, ROOT / "layouts", "category_bar", engine=engine, region="330100", fmt="csv")
+        out = capsys.readouterr()
+        assert code == 0, out.err
+        rows = list(csv.DictReader(io.StringIO(out.out)))
+        printed[engine] = [(r["category"], float(r["requests"]), float(r["previous"])) for r in rows]
+    monkeypatch.delenv("COCKPIT_QUERY_TIMEOUT_S")
+    get_settings.cache_clear()
+    assert printed["duckdb"] == printed["spark"] and len(printed["spark"]) > 0

@@ -27,3 +27,4 @@ def rows_message(max_rows: int) -> str:
 
 def bytes_message(max_bytes: int) -> str:
     return f"result is larger than {max_bytes / 1e6:g} MB; aggregate, select fewer columns or add LIMIT"
+
