@@ -135,6 +135,11 @@ def problems(sql: str) -> list[Problem]:
                     node.find(exp.Order)):
                 add("string_agg without ORDER BY", node, "the order of the parts differs between engines: "
                     "write string_agg(x, ', ' ORDER BY x)")
+            elif (names & {"string_agg", "group_concat", "listagg"} or isinstance(node, exp.GroupConcat)) and (
+                    node.find(exp.Distinct)):
+                # Spark cannot plan DISTINCT together with the ORDER BY the rule above asks for
+                add("string_agg(DISTINCT …)", node, "select the distinct values in a subquery first, then "
+                    "string_agg(x, ', ' ORDER BY x)")
             elif isinstance(node, exp.TimeToStr) or names & {"strftime", "time_to_str"}:
                 fmt = node.args.get("format")
                 spec = set(re.findall(r"%.", fmt.name)) if isinstance(fmt, exp.Literal) else None

@@ -29,6 +29,7 @@ REFUSED = {
     "select cast(x as timestamptz) as z from t": ("a zoned timestamp type", "without zone"),
     "select regexp_matches(s, 'a+') as m from t": ("a regular expression", "LIKE"),
     "select string_agg(s, ',') as all_s from t": ("string_agg without ORDER BY", "ORDER BY"),
+    "select string_agg(distinct s, ',' order by s) as all_s from t": ("string_agg(DISTINCT …)", "subquery"),
     "select * from unnest([1, 2])": ("a table function in FROM", "SELECT list"),
     "select * from range(3)": ("a table function in FROM", "relation"),
     "select * exclude (a) from t": ("* EXCLUDE", "name the columns"),
