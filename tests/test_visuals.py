@@ -233,3 +233,22 @@ def test_visual_interface_checks_and_defaults():
     assert plain.prepare is plain.update is plain.wall is plain.click is None
     with pytest.raises(TypeError, match="update and update_key go together"):
         Visual(name="p", options=Options, render=draw, columns=lambda o: set(), update=lambda df, o, c: [])
+
+
+def test_long_heatmap_labels_break_over_two_lines_and_keep_their_keys():
+    df = pd.DataFrame({"indicator": ["Avg. handling hours", "Repeat complaints", "满意率"],
+                       "street": ["a", "a", "a"], "v": [1.0, 2.0, 3.0]})
+    from visual_samples import ctx_for
+    opts = heatmap.HeatmapOptions(x="indicator", y="street", value="v")
+    fig = heatmap.render(df, opts, ctx_for("heatmap", lang="en"))
+    axis = fig["layout"]["xaxis"]
+    assert list(fig["data"][0]["x"]) == list(axis["tickvals"])  # a click still names the value
+    assert "Avg. handling<br>hours" in axis["ticktext"] and "满意率" in axis["ticktext"]
+
+
+def test_a_ranked_name_keeps_its_rank_and_reads_as_elsewhere_in_english():
+    from cockpit.web.views import Views
+    places = {"新语街道": "Xinyu Subdistrict"}
+    assert Views.shown("3. 新语街道", {}, "en", places) == "3. Xinyu Subdistrict"
+    assert Views.shown("新语街道", {}, "en", places) == "Xinyu Subdistrict"
+    assert Views.shown("3. 新语街道", {}, "zh", places) == "3. 新语街道"

@@ -88,6 +88,15 @@ def colorscale(spec: str | list) -> list:
     return plotly.colors.get_colorscale(spec) if isinstance(spec, str) else [list(p) for p in spec]
 
 
+def wrapped(label: str, width: int = 12) -> str:
+    """`label` broken at the space nearest its middle when it is longer than `width` characters."""
+    if len(label) <= width or " " not in label:
+        return label
+    middle = len(label) / 2
+    cut = min((i for i, c in enumerate(label) if c == " "), key=lambda i: abs(i - middle))
+    return label[:cut] + "<br>" + label[cut + 1:]
+
+
 def render(df: pd.DataFrame, o: HeatmapOptions, ctx: RenderContext) -> dict:
     require_columns(df, _columns(o), "heatmap")
     if df.empty:
@@ -111,7 +120,12 @@ def render(df: pd.DataFrame, o: HeatmapOptions, ctx: RenderContext) -> dict:
         # texttemplate draws in one layer; per-cell annotations would cost a layout object per cell
         trace.update(texttemplate=fmt, textfont={"size": 16 if ctx.wall else 11})
     cat = {"type": "category", "automargin": True, "showgrid": False, "zeroline": False}
-    layout = base_layout(ctx, showlegend=False, xaxis={**cat, "tickangle": -30 if len(x_keys) > 8 else 0},
+    x_shown = trace["x"]
+    # long words-with-spaces labels (English) break over two lines instead of running into each other;
+    # the categories stay the keys, so a click still names the value
+    ticks = {"tickmode": "array", "tickvals": x_shown, "ticktext": [wrapped(k) for k in x_shown]}
+    layout = base_layout(ctx, showlegend=False,
+                         xaxis={**cat, **ticks, "tickangle": -30 if len(x_keys) > 8 else 0},
                          yaxis={**cat, "autorange": "reversed"})  # first y row on top, like a table
     return {"data": [trace], "layout": layout}
 

@@ -5,6 +5,7 @@ so it can be used and tested without Dash. `Views` is the `Host` that kinds' own
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -59,6 +60,9 @@ def patch_of(changes: list[tuple[tuple, Any]]) -> Patch:
         target[path[-1]] = value
     return patch
 
+
+#: A ranked name in a translated column ("3. 新语街道"): the rank, then the name.
+_RANKED = re.compile(r"^(\d+\.\s*)(.+)$")
 
 class Views:
     """Everything callbacks need: the catalog, the database, the settings (jurisdiction, dev)."""
@@ -300,6 +304,9 @@ class Views:
             return labels[value].get(lang)
         if lang != "en" or not has_chinese(value):
             return value
+        rank = _RANKED.match(value)
+        if rank:  # "3. 新语街道": a rank before a name keeps its rank, the name reads as elsewhere
+            return rank.group(1) + Views.shown(rank.group(2), labels, lang, places)
         return (places or {}).get(value) or romanized(value)
 
     def stamp(self, res: Resolved, panel: Panel | None = None) -> Any:
