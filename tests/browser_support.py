@@ -188,7 +188,11 @@ def wait_map(pg, codes: set[str], selected: str | None = None, panel: str = "map
 
 
 def click_region(pg, code: str, panel: str = "map_requests") -> None:
-    point = pg.evaluate(REGION_POINT_JS, [panel, code])
+    # the map's geometry is a file plotly fetches after the figure arrives: wait until it is drawn
+    try:
+        point = pg.wait_for_function(REGION_POINT_JS, arg=[panel, code], timeout=30_000).json_value()
+    except Exception:  # noqa: BLE001  (a timeout, or no map yet): said by the assert below
+        point = None
     assert point, f"region {code} is not drawn on {panel} (or has no clickable interior)"
     x, y = point
     pg.mouse.move(x - 3, y)

@@ -167,7 +167,7 @@ def test_failing_panel_keeps_its_last_good_figure_with_a_stale_badge(browser, wa
         _wait_steps(pg, 1)
         before = pg.locator('.wall-screen.is-shown [data-panel="kpi_requests"] .wall-flip').inner_text()
         # The analyst breaks the panel (dev mode reloads it): its query now fails on the server.
-        panel.write_text(original.replace("from requests_daily_scoped", "from no_such_table", 1), encoding="utf-8")
+        panel.write_text(original.replace("from requests_street_days", "from no_such_table", 1), encoding="utf-8")
         assert panel.read_text(encoding="utf-8") != original
         n = pg.evaluate("window.cockpitWall.state().stepsShown")
         _wait_steps(pg, n + 4)  # once round: back on the overview
