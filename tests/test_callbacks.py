@@ -51,14 +51,64 @@ def test_language_follows_the_url():
     assert cb.lang_from_url(cb.LangIn(search="?lang=en", current="en")) is no_update
 
 
+def _figures(views, search="", keys=(), panels=("kpi_requests",), pathname="/"):
+    ids = [{"type": "graph", "panel": p} for p in panels]
+    return cb.render_figures(views, cb.PanelsIn(search=search, ids=ids, keys=list(keys), pathname=pathname, pins=[]))
+
+
 def test_graph_outputs_are_named(views):
-    inp = cb.GraphIn(search="", graph_id={"type": "graph", "panel": "kpi_requests"}, figkey=None, pathname="/",
-                     pins=[])
-    out = cb.render_graph(views, inp)
-    assert out.error is None and out.figkey is None and out.stamp == "数据截至 2026-11-25"
+    out = _figures(views)["kpi_requests"]
+    assert out.error is None and out.figkey["p"] == "kpi_requests" and out.stamp == "数据截至 2026-11-25"
     assert out.figure["data"][0]["type"] == "indicator" and "$region=" in out.sqlmeta
-    bad = cb.render_graph(views, inp._replace(graph_id={"type": "graph", "panel": "no_such"}))
+    bad = _figures(views, panels=["no_such"])["no_such"]
     assert bad.figure == EMPTY_FIGURE and bad.figkey is None and bad.error[0] == "面板暂时无法显示"
+
+
+def test_one_answer_holds_every_listed_panel_of_the_page_and_nothing_else(views):
+    panels = ["kpi_requests", "map_requests", "flow_overview", "kpi_requests", "category_bar"]
+    out = _figures(views, panels=panels)
+    assert set(out) == {"kpi_requests", "map_requests", "flow_overview", "category_bar"}  # each once
+    assert all(out[p].error is None and out[p].figure["data"] for p in ("kpi_requests", "map_requests"))
+    # category_bar is a panel, but of another page: listed here, it gets a card and no work.
+    assert out["category_bar"].figure == EMPTY_FIGURE and out["category_bar"].figkey is None
+    assert "本页没有该面板" in out["category_bar"].error
+    assert _figures(views, panels=["category_bar"], pathname="/requests")["category_bar"].error is None
+
+
+def test_a_panel_whose_inputs_did_not_change_is_neither_recomputed_nor_resent(views, monkeypatch):
+    first = _figures(views, "?period=2026-10", panels=["kpi_requests", "ledger_runway_stage"])
+    keys = [first[p].figkey for p in first]
+    # Another period: the requests KPI is redrawn; the ledger panel binds no period and stays.
+    calls = []
+    real = views.render
+    monkeypatch.setattr(views, "render", lambda panel, *a, **kw: calls.append(panel.spec.id) or real(panel, *a, **kw))
+    second = _figures(views, "?period=2026-09", keys, panels=["kpi_requests", "ledger_runway_stage"])
+    assert calls == ["kpi_requests"]
+    assert second["kpi_requests"].figure["data"] and second["kpi_requests"].figkey["d"] != keys[0]["d"]
+    kept = second["ledger_runway_stage"]
+    assert all(v is no_update for v in (kept.figure, kept.error)), kept
+    # The same URL again: nothing at all is sent.
+    calls.clear()
+    again = _figures(views, "?period=2026-09", [second[p].figkey if second[p].figkey is not no_update else keys[1]
+                                                 for p in second], panels=["kpi_requests", "ledger_runway_stage"])
+    assert calls == [] and all(v is no_update for out in again.values() for v in out)
+    # The language changes every panel.
+    english = _figures(views, "?period=2026-09&lang=en", keys, panels=["kpi_requests", "ledger_runway_stage"])
+    assert all(out.figure is not no_update for out in english.values())
+
+
+def test_a_failing_panel_fails_alone_in_its_batch(views, monkeypatch):
+    real = views.render
+
+    def broken(panel, *a, **kw):
+        if panel.spec.id == "map_requests":
+            raise RuntimeError("boom")
+        return real(panel, *a, **kw)
+
+    monkeypatch.setattr(views, "render", broken)
+    out = _figures(views, panels=["kpi_requests", "map_requests", "flow_overview"])
+    assert out["map_requests"].error[0] == "面板暂时无法显示" and out["map_requests"].figkey == {"p": "map_requests"}
+    assert out["kpi_requests"].error is None and out["flow_overview"].error is None
 
 
 def test_csv_of_the_panel_whose_button_fired(views):

@@ -195,6 +195,11 @@ def point_value(point: dict, options: Any, column: str) -> Any:
 PatchPath = tuple  # a path into what render returned, e.g. ("data", 1, "z")
 
 
+def reads_nothing(panel: PanelContext) -> None:
+    """The `reads` hook of a kind drawn only from its data, options and language."""
+    return None
+
+
 def _doc(text: str, default: Any = None) -> Any:
     return field(default=default, metadata={"doc": text})
 
@@ -238,6 +243,11 @@ class Visual:
     click: Callable[[FilterState, dict, Any], FilterState | None] | None = _doc(
         "`click(state, point, options)`, a FilterState or None: the kind's own reaction to a click on a point "
         "(e.g. drill down); None leaves the click to the panel's cross-filter")
+    reads: Callable[[PanelContext], Any] | None = _doc(
+        "`reads(panel_ctx)`: JSON-able data naming what the kind's output is drawn from besides the values its SQL "
+        "binds, the snapshot, the language and its own cross-filter's selected value (e.g. the map's parent "
+        "region); the web layer redraws and resends the panel only when one of these changed. None (not given): "
+        "the whole page state, so the panel is redrawn on every change")
     point_value: Callable[[dict, Any, str], Any] = _doc(
         "`point_value(point, options, column)`: the value of result column `column` in a clicked point, for "
         "cross-filters (default: customdata, else the x or y coordinate the options put it on, else the label)",

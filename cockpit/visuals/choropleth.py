@@ -143,6 +143,11 @@ def click(state: FilterState, point: dict, o: ChoroplethOptions) -> FilterState:
     return state.with_(region=code, street=None) if isinstance(code, str) else state
 
 
-VISUAL = Visual(name="choropleth", options=ChoroplethOptions, render=render, columns=_columns,
+def reads(p: PanelContext) -> list:
+    """The level the map shows and the region outlined on it (what `prepare` reads)."""
+    return [p.res.ctx.map_parent, p.res.ctx.region]
+
+
+VISUAL = Visual(name="choropleth", reads=reads, options=ChoroplethOptions, render=render, columns=_columns,
                 description="map of the selected region's children coloured by a value; click to drill down",
                 prepare=prepare, update_key=update_key, update=update, click=click)

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from cockpit.filters import NO_COMPARISON
 from cockpit.text import Text
-from cockpit.visuals.base import (Format, Options, RenderContext, Threshold, Visual, base_layout, plain,
+from cockpit.visuals.base import (PanelContext, Format, Options, RenderContext, Threshold, Visual, base_layout, plain,
                                   threshold_color)
 
 
@@ -205,7 +205,14 @@ def wall(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> html.Div:
     return html.Div(parts, className="wall-kpi")
 
 
-VISUAL = Visual(name="kpi", options=KpiOptions, render=render, columns=_columns,
+def reads(p: PanelContext) -> list[str]:
+    """The periods the comparison line names (`compared_text`), whether its SQL binds them or not."""
+    q = p.query
+    return [str(d) for d in (q.period_start, q.period_end, q.cmp_start, q.cmp_end, q.score_period,
+                             q.score_cmp_period)]
+
+
+VISUAL = Visual(name="kpi", reads=reads, options=KpiOptions, render=render, columns=_columns,
                 queries={SPARKLINE: ("x", "y")}, renamed_queries={"spark": SPARKLINE},
                 description=f"KPI tile with comparison delta, sparkline (extra query '{SPARKLINE}' with x, y) "
                             "and thresholds", wall=wall)

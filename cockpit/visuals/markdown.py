@@ -19,7 +19,7 @@ from dash import dcc
 from pydantic import Field
 
 from cockpit.text import Text
-from cockpit.visuals.base import TrustedHTML, Format, Options, RenderContext, Visual, require_columns, to_float
+from cockpit.visuals.base import reads_nothing, TrustedHTML, Format, Options, RenderContext, Visual, require_columns, to_float
 
 PLACEHOLDER = re.compile(r"\{([^\W\d]\w*)\}")
 ALLOWED_TAGS = {"p", "strong", "em", "ul", "ol", "li", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td",
@@ -124,5 +124,6 @@ def wall(df: pd.DataFrame, o: MarkdownOptions, ctx: RenderContext) -> TrustedHTM
                        + to_html(source_text(df, o, ctx.lang)) + "</div>")
 
 
-VISUAL = Visual(name="markdown", options=MarkdownOptions, render=render, columns=_columns, output="component",
+VISUAL = Visual(name="markdown", reads=reads_nothing,
+                options=MarkdownOptions, render=render, columns=_columns, output="component",
                 description="Markdown text with {column} values from the first row, sanitised", wall=wall)

@@ -17,7 +17,7 @@ from dash_ag_grid import AgGrid
 from pydantic import BaseModel, ConfigDict, Field
 
 from cockpit.text import Text
-from cockpit.visuals.base import Format, Options, RenderContext, Visual, no_data_text, rgba, to_float
+from cockpit.visuals.base import reads_nothing, Format, Options, RenderContext, Visual, no_data_text, rgba, to_float
 
 GOOD_CLASS = "cockpit-cell-good"  # a change in the good direction (green ▲ when up is good)
 BAD_CLASS = "cockpit-cell-bad"  # a change in the bad direction (red ▼ when up is good)
@@ -311,6 +311,7 @@ def _compare(x: float, op: str, value: float | str) -> bool:
             "==": x == value, "!=": x != value}[op]
 
 
-VISUAL = Visual(name="ranking_table", options=RankingTableOptions, render=render, columns=_columns,
+VISUAL = Visual(name="ranking_table", reads=reads_nothing,
+                options=RankingTableOptions, render=render, columns=_columns,
                 output="component", wall=wall, register_callbacks=register_callbacks,
                 description="sortable ranking table with number formats, in-cell bars, ▲/▼ changes and highlights")

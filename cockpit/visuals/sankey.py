@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.filters import FilterState, valid_filter_value
-from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure,
+from cockpit.visuals.base import (reads_nothing, PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure,
                                   plain, require_columns, rgba, to_float)
 
 
@@ -138,6 +138,7 @@ def click(state: FilterState, point: dict, o: SankeyOptions) -> FilterState | No
     return state.with_(filters=filters)
 
 
-VISUAL = Visual(name="sankey", options=SankeyOptions, render=render, columns=_columns, click=click,
+VISUAL = Visual(name="sankey", reads=reads_nothing,
+                options=SankeyOptions, render=render, columns=_columns, click=click,
                 description="Sankey of flows: one row per link (source, target, value), any number of stages; "
                             "nodes can filter the page (`node_filters`)")

@@ -24,7 +24,7 @@ from cockpit.db import Database
 from cockpit.filters import MAX_WHATIF_WEIGHT, Resolved, parse_query
 from cockpit.query import run_sql
 from cockpit.visuals import ranking_table
-from cockpit.visuals.base import Host, Options, RenderContext, Visual, no_data_text, safe_id
+from cockpit.visuals.base import Host, PanelContext, Options, RenderContext, Visual, no_data_text, safe_id
 
 MAX_WEIGHT = MAX_WHATIF_WEIGHT  # no weight a client sends counts above this
 SCALE = 3  # the sliders reach this many times the largest published weight
@@ -294,6 +294,11 @@ def register_callbacks(app, host: Host) -> None:
     app.callback(RESET_OUT, *RESET, prevent_initial_call=True)(lambda *args: reset(host, Reset(*args)))
 
 
-VISUAL = Visual(name="whatif", options=WhatIfOptions, render=render, columns=_columns, output="component",
+def reads(p: PanelContext) -> list:
+    """The scenario in the URL sets the sliders."""
+    return sorted(map(list, p.res.state.w))
+
+
+VISUAL = Visual(name="whatif", reads=reads, options=WhatIfOptions, render=render, columns=_columns, output="component",
                 register_callbacks=register_callbacks,
                 description="what-if weights: sliders per indicator re-rank the streets (not persisted)")

@@ -17,7 +17,8 @@ from cockpit.visuals.registry import get_visual
 from cockpit.web import shell
 from cockpit.web.i18n import t
 from cockpit.web.navigation import apply_trigger
-from cockpit.web.views import EMPTY_FIGURE, Views, log
+from cockpit.web.pool import run_all
+from cockpit.web.views import EMPTY_FIGURE, Views, digest, log
 
 
 class LangIn(NamedTuple):
@@ -191,65 +192,99 @@ def _language(views: Views, lang: str, inp: SyncIn, bars: int, navs: int, picks:
                 csv_labels=[t("csv", lang)] * len(csv_ids), street_placeholder=[t("pick_street", lang)] * picks)
 
 
-class GraphIn(NamedTuple):
+class PanelsIn(NamedTuple):
+    """What a batched panel callback reads: the URL, the ids of the page's panels of one output
+    type (it fires when they mount: a page load or a link) and what each panel's key store holds."""
+
     search: Any
-    graph_id: Any  # the graph's own id: a MATCH callback needs a MATCH input; it fires on mount
-    figkey: Any  # the update key of what the client shows (see Visual.update_key)
+    ids: Any  # the graph (or body) ids of the page's panels, as the client lists them
+    keys: Any  # the key stores' values: {"p": panel, "u": update key, "d": drawn-from digest, "m": stamp digest}
     pathname: Any
     pins: Any
 
 
 class GraphOut(NamedTuple):
     figure: Any
-    figkey: str | None
-    stamp: str
+    figkey: Any
+    stamp: Any
     error: Any
-    sqlmeta: str
-
-
-def render_graph(views: Views, inp: GraphIn) -> GraphOut:
-    """A figure panel: its kind's figure (or a Patch of its values), stamp and bound values."""
-    return GraphOut(*_panel_outputs(views, inp.search, inp.pathname, inp.pins, inp.graph_id, inp.figkey,
-                                    failed=EMPTY_FIGURE))
-
-
-def _panel_outputs(views: Views, search: Any, pathname: Any, pins: Any, panel_id: Any, client_key: Any,
-                   failed: Any) -> tuple:
-    """(output, update key, stamp, error card, bound values) of one panel, figure or component; a
-    failing panel shows `failed` and its error card and must not break the page."""
-    lang = parse_query(search).lang
-    try:
-        res = views.resolve(search, pathname, pins)
-        panel = views.holder.get().panels[safe_id(panel_id, "panel")]
-        missing = views.missing_tables(panel, res.ctx.snapshot)
-        if missing:  # not an error: the data is not delivered yet
-            joined = "、".join(missing) if lang == "zh" else ", ".join(missing)
-            return failed, None, views.stamp(res), [t("waiting_panel", lang).format(tables=joined)], ""
-        out = views.render(panel, res, client_key=client_key)
-        return out.value, out.key, views.stamp(res, panel), None, views.sql_meta(res, panel)
-    except Exception as exc:  # noqa: BLE001 - any failure of one panel
-        return failed, None, "", views.error_card(exc, lang), ""
-
-
-class BodyIn(NamedTuple):
-    search: Any
-    body_id: Any
-    bodykey: Any
-    pathname: Any
-    pins: Any
+    sqlmeta: Any
 
 
 class BodyOut(NamedTuple):
     body: Any
-    bodykey: str | None
-    stamp: str
+    bodykey: Any
+    stamp: Any
     error: Any
-    sqlmeta: str
+    sqlmeta: Any
 
 
-def render_component(views: Views, inp: BodyIn) -> BodyOut:
-    """A component panel: its kind's component (or a Patch of it), stamp and bound values."""
-    return BodyOut(*_panel_outputs(views, inp.search, inp.pathname, inp.pins, inp.body_id, inp.bodykey, failed=None))
+def render_figures(views: Views, inp: PanelsIn) -> dict[str, GraphOut]:
+    """Every figure panel of the page the client lists, in one answer: {panel: its outputs}."""
+    return {pid: GraphOut(*out) for pid, out in _batch(views, inp, failed=EMPTY_FIGURE).items()}
+
+
+def render_components(views: Views, inp: PanelsIn) -> dict[str, BodyOut]:
+    """Every component panel of the page the client lists, in one answer: {panel: its outputs}."""
+    return {pid: BodyOut(*out) for pid, out in _batch(views, inp, failed=None).items()}
+
+
+def _batch(views: Views, inp: PanelsIn, failed: Any) -> dict[str, tuple]:
+    """The outputs of each listed panel. The work is the server's list of the page's panels: a
+    listed id that is not one of them gets an error card without any work, each panel is done
+    once however often it is listed, and the panels are computed concurrently (`pool`)."""
+    lang = parse_query(inp.search).lang
+    wanted = list(dict.fromkeys(pid for pid in (safe_id(i, "panel") for i in inp.ids or []) if pid))
+    keys = {k["p"]: k for k in inp.keys or [] if isinstance(k, dict) and isinstance(k.get("p"), str)}
+    try:
+        res = views.resolve(inp.search, inp.pathname, inp.pins)
+        page = views.page_for(inp.pathname)
+    except Exception as exc:  # noqa: BLE001 - e.g. no snapshot yet: every panel says so
+        card = views.error_card(exc, lang)
+        return {pid: (failed, None, "", card, "") for pid in wanted}
+    on_page = set(page.page.names()) if page is not None else set()
+    todo = [pid for pid in wanted if pid in on_page]
+    absent = [t("panel_error", lang), ": ", t("not_on_page", lang)]
+    out = {pid: (failed, None, "", absent, "") for pid in wanted if pid not in on_page}
+    done = run_all([lambda pid=pid: panel_outputs(views, res, pid, keys.get(pid), failed) for pid in todo],
+                   views.settings.max_concurrent_queries + 1)
+    out.update(zip(todo, done))
+    return out
+
+
+def panel_outputs(views: Views, res: Any, panel_id: str, client: Any, failed: Any) -> tuple:
+    """(output, key store, stamp, error card, bound values) of one panel, figure or component.
+    When the client's key store says it shows what the panel is drawn from now, nothing is
+    queried and nothing resent (`no_update`); when only the stamp moved, only the stamp. A
+    failing panel shows `failed` and its error card and must not break the page."""
+    lang = res.ctx.lang
+    client = client if isinstance(client, dict) else {}
+    try:
+        panel = views.holder.get().panels[panel_id]
+        missing = views.missing_tables(panel, res.ctx.snapshot)
+        if missing:  # not an error: the data is not delivered yet
+            joined = "、".join(missing) if lang == "zh" else ", ".join(missing)
+            return failed, {"p": panel_id}, views.stamp(res), [t("waiting_panel", lang).format(tables=joined)], ""
+        drawn = views.drawn_from(panel, res)
+        stamp, meta = views.stamp(res, panel), views.sql_meta(res, panel)
+        said = digest([stamp, meta])
+        if client.get("d") == drawn:
+            if client.get("m") == said:
+                return no_update, no_update, no_update, no_update, no_update
+            return no_update, {**client, "m": said}, stamp, no_update, meta
+        out = views.render(panel, res, client_key=client.get("u"))
+        return out.value, {"p": panel_id, "u": out.key, "d": drawn, "m": said}, stamp, None, meta
+    except Exception as exc:  # noqa: BLE001 - any failure of one panel
+        return failed, {"p": panel_id}, "", views.error_card(exc, lang), ""
+
+
+def _panel_outputs(views: Views, search: Any, pathname: Any, pins: Any, panel_id: Any, client_key: Any,
+                   failed: Any) -> tuple:
+    """One panel's outputs for a URL (what a batch of one gives)."""
+    pid = safe_id(panel_id, "panel") or ""
+    inp = PanelsIn(search=search, ids=[{"panel": pid}], keys=[client_key] if client_key else [],
+                   pathname=pathname, pins=pins)
+    return _batch(views, inp, failed).get(pid, (failed, None, "", [t("panel_error", parse_query(search).lang)], ""))
 
 
 class CsvIn(NamedTuple):

@@ -35,6 +35,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "This page as a briefing PDF: title, region, period, as of, every panel and its key number"),
     "cases_tip": ("查看图表背后的记录（先点选图中一项可只看该项）", "The rows behind the figure (click an item or region first to see only its rows)"),
     "panel_error": ("面板暂时无法显示", "This panel cannot be shown"),
+    "not_on_page": ("本页没有该面板", "this page has no such panel"),
     "ref": ("请联系管理员，参考号", "please tell the administrator, reference"),
     "street": ("街道", "Street"),
     "pick_street": ("选择街道", "Choose a street"),

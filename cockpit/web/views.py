@@ -4,6 +4,8 @@ so it can be used and tested without Dash. `Views` is the `Host` that kinds' own
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import time
@@ -18,7 +20,7 @@ from flask import has_request_context, request
 from cockpit.access import users
 from cockpit.db import Database
 from cockpit.filters import NO_COMPARISON, FilterState, Resolved, followed_filters, parse_query, resolve
-from cockpit.query import QueryContext, QueryError, referenced_params, results
+from cockpit.query import QueryContext, QueryError, named_ctes, referenced_params, results
 from cockpit.regions import region_index
 from cockpit.relations import RELATIONS
 from cockpit.sqlguard import SCOPE_RELATIONS, parse as sqlguard_parse
@@ -61,6 +63,13 @@ def patch_of(changes: list[tuple[tuple, Any]]) -> Patch:
     return patch
 
 
+def digest(value: Any) -> str:
+    """A short digest of JSON-able data (dates and other values as their text)."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False,
+                      default=lambda v: v.to_plotly_json() if hasattr(v, "to_plotly_json") else str(v))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
 #: A ranked name in a translated column ("3. 新语街道"): the rank, then the name.
 _RANKED = re.compile(r"^(\d+\.\s*)(.+)$")
 
@@ -72,6 +81,7 @@ class Views:
         self.db = db
         self.settings = settings
         self._audited: dict[tuple, float] = {}
+        self._specs: dict[int, tuple[Panel, str]] = {}
 
     def resolve(self, search: Any, pathname: Any = None, pins: Any = None) -> Resolved:
         """The trusted context for a URL. `pins` (from the page's pin store) names the snapshot
@@ -241,6 +251,43 @@ class Views:
         if key is not None and client_key == key:
             return Rendered(patch_of(visual.update(df, options, rctx)), key, patched=True)
         return Rendered(visual.render(df, options, rctx), key)
+
+    def drawn_from(self, panel: Panel, res: Resolved) -> str:
+        """A digest of everything the panel's figure (or body) is drawn from: its declaration, the
+        snapshot, the language, the values its SQL binds (its own, its named relations' and its
+        scope's, and the cross-filters its result follows), its selected value and what its kind
+        `reads` besides (a kind that does not say: the whole state). Snapshots are immutable, so
+        an equal digest means what the client shows is still right; nothing is queried."""
+        visual = get_visual(panel.spec.kind)
+        qctx = self.panel_context(panel, res)
+        params = qctx.params()
+        bound: set[str] = {"region", "lang"}
+        for sql in (panel.spec.sql, *panel.spec.queries.values()):
+            key = ("bound_params", qctx.snapshot, sql)
+            if key not in self.db.memo:
+                named = named_ctes(sql)
+                self.db.memo[key] = frozenset(
+                    referenced_params(sql) | referenced_params(named)
+                    | {f"f_{f}" for f in followed_filters(self.db, qctx.snapshot, sql)})
+            bound |= self.db.memo[key]
+        if visual.reads is not None:
+            pctx = PanelContext(panel_id=panel.spec.id, res=res, query=qctx, db=self.db)
+            extra = visual.reads(pctx)
+        else:  # the kind may read anything of the state
+            extra = [params, res.state.to_query()]
+        drawn = [self._spec_digest(panel), qctx.snapshot, {k: params.get(k) for k in sorted(bound)},
+                 self.selected(panel, res), extra]
+        return digest(drawn)
+
+    def _spec_digest(self, panel: Panel) -> str:
+        """The declaration's digest (memoised per loaded panel: dev mode reloads declarations)."""
+        found = self._specs.get(id(panel))
+        if found is None or found[0] is not panel:
+            found = (panel, digest(panel.spec.model_dump(mode="json")))
+            if len(self._specs) > 4096:
+                self._specs.clear()
+            self._specs[id(panel)] = found
+        return found[1]
 
     def selected(self, panel: Panel, res: Resolved) -> dict[str, str]:
         """{column: shown value} of the page's filter on this panel's own cross-filter (none: {})."""

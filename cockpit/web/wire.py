@@ -89,25 +89,37 @@ def response_value(payload: dict, component_id: Any, prop: str) -> Any:
     return payload["response"][id_str(component_id)][prop]
 
 
-def graph_request(panel: str, search: Any, figkey: Any = None, pathname: Any = "/", pin: str | None = None) -> dict:
-    """The body of the figure-panel callback for `panel` (as when the URL's search changed)."""
-    from cockpit.web.wiring import GRAPH_IN, GRAPH_OUT
+def batch_request(output: str, panels: Iterable[str], search: Any, keys: Mapping[str, Any] | None = None,
+                  pathname: Any = "/", pin: str | None = None) -> dict:
+    """The body of the batched panel callback of `output` ("figure" or "component") listing
+    `panels` (as when the URL's search changed); `keys` holds what each panel's key store has."""
+    from cockpit.web.wiring import BODY_IN, BODY_OUT, GRAPH_IN, GRAPH_OUT
 
-    gid = {"type": "graph", "panel": panel}
-    values = {"search": search, "graph_id": gid, "figkey": figkey, "pathname": pathname,
+    outputs, inputs = (GRAPH_OUT, GRAPH_IN) if output == "figure" else (BODY_OUT, BODY_IN)
+    kind, store = ("graph", "figkey") if output == "figure" else ("body", "bodykey")
+    panels, keys = list(panels), keys or {}
+    values = {"search": search, "ids": [({"type": kind, "panel": p}, {"type": kind, "panel": p}) for p in panels],
+              "keys": [({"type": store, "panel": p}, keys.get(p)) for p in panels], "pathname": pathname,
               "pins": [({"type": "pin", "i": 0}, pin)] if pin else []}
-    return request_body(GRAPH_OUT, GRAPH_IN, values, match={"panel": panel}, changed=["search"])
+    output_ids = {name: [_concrete(dep, {"panel": p}) for p in panels] for name, dep in zip(outputs._fields, outputs)}
+    return request_body(outputs, inputs, values, changed=["search"], output_ids=output_ids)
+
+
+def graph_request(panel: str, search: Any, figkey: Any = None, pathname: Any = "/", pin: str | None = None) -> dict:
+    """The body of the figure-panel callback listing only `panel`."""
+    return batch_request("figure", [panel], search, {panel: figkey}, pathname, pin)
 
 
 def component_request(panel: str, search: Any, bodykey: Any = None, pathname: Any = "/",
                       pin: str | None = None) -> dict:
-    """The body of the component-panel callback for `panel`."""
-    from cockpit.web.wiring import BODY_IN, BODY_OUT
+    """The body of the component-panel callback listing only `panel`."""
+    return batch_request("component", [panel], search, {panel: bodykey}, pathname, pin)
 
-    bid = {"type": "body", "panel": panel}
-    values = {"search": search, "body_id": bid, "bodykey": bodykey, "pathname": pathname,
-              "pins": [({"type": "pin", "i": 0}, pin)] if pin else []}
-    return request_body(BODY_OUT, BODY_IN, values, match={"panel": panel}, changed=["search"])
+
+def panel_value(payload: dict, panel: str, output: str = "figure") -> Any:
+    """One panel's figure (or body) in a batched answer, None when it was not sent."""
+    cid = {"type": "graph" if output == "figure" else "body", "panel": panel}
+    return payload.get("response", {}).get(id_str(cid), {}).get("figure" if output == "figure" else "children")
 
 
 def post(client, body: dict):

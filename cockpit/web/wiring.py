@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
 from cockpit.visuals.registry import visuals
 from cockpit.web import callbacks as cb
@@ -49,25 +49,28 @@ SYNC_IN = cb.SyncIn(
     text_ids=State({"type": "t", "k": ALL}, "id"), csv_ids=State({"type": "csv", "panel": ALL}, "id"),
     lang_shown=State({"type": "lang-btn", "i": ALL}, "children"))
 
+# The panels of a page are answered in two requests, one per output type (figures, component
+# bodies), each listing every such panel of the page (ALL): fired when they mount and when the
+# URL changes; a panel whose inputs did not change is left as it is (`no_update`).
 GRAPH_OUT = cb.GraphOut(
-    figure=Output({"type": "graph", "panel": MATCH}, "figure"), figkey=Output({"type": "figkey", "panel": MATCH}, "data"),
-    stamp=Output({"type": "stamp", "panel": MATCH, "out": "figure"}, "children"),
-    error=Output({"type": "error", "panel": MATCH, "out": "figure"}, "children"),
-    sqlmeta=Output({"type": "sqlmeta", "panel": MATCH, "out": "figure"}, "children"))
-GRAPH_IN = cb.GraphIn(
-    search=Input("url", "search"), graph_id=Input({"type": "graph", "panel": MATCH}, "id"),
-    figkey=State({"type": "figkey", "panel": MATCH}, "data"), pathname=State("url", "pathname"),
+    figure=Output({"type": "graph", "panel": ALL}, "figure"), figkey=Output({"type": "figkey", "panel": ALL}, "data"),
+    stamp=Output({"type": "stamp", "panel": ALL, "out": "figure"}, "children"),
+    error=Output({"type": "error", "panel": ALL, "out": "figure"}, "children"),
+    sqlmeta=Output({"type": "sqlmeta", "panel": ALL, "out": "figure"}, "children"))
+GRAPH_IN = cb.PanelsIn(
+    search=Input("url", "search"), ids=Input({"type": "graph", "panel": ALL}, "id"),
+    keys=State({"type": "figkey", "panel": ALL}, "data"), pathname=State("url", "pathname"),
     pins=State({"type": "pin", "i": ALL}, "data"))
 
 BODY_OUT = cb.BodyOut(
-    body=Output({"type": "body", "panel": MATCH}, "children"),
-    bodykey=Output({"type": "bodykey", "panel": MATCH}, "data"),
-    stamp=Output({"type": "stamp", "panel": MATCH, "out": "component"}, "children"),
-    error=Output({"type": "error", "panel": MATCH, "out": "component"}, "children"),
-    sqlmeta=Output({"type": "sqlmeta", "panel": MATCH, "out": "component"}, "children"))
-BODY_IN = cb.BodyIn(
-    search=Input("url", "search"), body_id=Input({"type": "body", "panel": MATCH}, "id"),
-    bodykey=State({"type": "bodykey", "panel": MATCH}, "data"), pathname=State("url", "pathname"),
+    body=Output({"type": "body", "panel": ALL}, "children"),
+    bodykey=Output({"type": "bodykey", "panel": ALL}, "data"),
+    stamp=Output({"type": "stamp", "panel": ALL, "out": "component"}, "children"),
+    error=Output({"type": "error", "panel": ALL, "out": "component"}, "children"),
+    sqlmeta=Output({"type": "sqlmeta", "panel": ALL, "out": "component"}, "children"))
+BODY_IN = cb.PanelsIn(
+    search=Input("url", "search"), ids=Input({"type": "body", "panel": ALL}, "id"),
+    keys=State({"type": "bodykey", "panel": ALL}, "data"), pathname=State("url", "pathname"),
     pins=State({"type": "pin", "i": ALL}, "data"))
 
 CSV_OUT = Output({"type": "download", "panel": MATCH}, "data")
@@ -93,6 +96,22 @@ def attach(app: Dash, outputs: Output | NamedTuple, inputs: NamedTuple, body: Ca
     app.callback(*([outputs] if single else outputs), *inputs, **kwargs)(adapter)
 
 
+def attach_batch(app: Dash, outputs: NamedTuple, inputs: NamedTuple, body: Callable[[Any], dict]) -> None:
+    """`attach` for a batched callback whose outputs are ALL lists: `body` returns {panel: outputs
+    NamedTuple}, spread here over the ids the request lists for each output (ids it has no answer
+    for are left as they are)."""
+    shape = type(inputs)
+    keep = [no_update] * len(outputs)
+
+    def adapter(*args):
+        found = body(shape(*args))
+        return tuple([found.get(o["id"].get("panel"), keep)[i] if isinstance(o.get("id"), dict) else no_update
+                      for o in listed] for i, listed in enumerate(ctx.outputs_list))
+
+    adapter.__name__ = getattr(body, "__name__", "batch")
+    app.callback(*outputs, *inputs)(adapter)
+
+
 def _triggered_value() -> Any:
     return ctx.triggered[0].get("value") if ctx.triggered else None
 
@@ -107,8 +126,8 @@ def register_callbacks(app: Dash, views: Views) -> None:
     attach(app, PAGE_OUT, PAGE_IN, lambda inp: cb.render_page(views, inp), prevent_initial_call=True)
     attach(app, SYNC_OUT, SYNC_IN, lambda inp: cb.sync_state(views, inp, ctx.triggered_id, _triggered_value()),
            prevent_initial_call=True)
-    attach(app, GRAPH_OUT, GRAPH_IN, lambda inp: cb.render_graph(views, inp))
-    attach(app, BODY_OUT, BODY_IN, lambda inp: cb.render_component(views, inp))
+    attach_batch(app, GRAPH_OUT, GRAPH_IN, lambda inp: cb.render_figures(views, inp))
+    attach_batch(app, BODY_OUT, BODY_IN, lambda inp: cb.render_components(views, inp))
     attach(app, CSV_OUT, CSV_IN, lambda inp: cb.download_csv(views, inp, ctx.triggered_id),
            prevent_initial_call=True)
     for visual in visuals().values():
