@@ -157,6 +157,14 @@ value = "n"
 '''
 
 
+RUNAWAY_PAGE = '''
+title = { zh = "失控", en = "Runaway" }
+path = "/runaway"
+[page]
+areas = ["zz_runaway"]
+'''
+
+
 def _post(url: str, body: dict) -> tuple[float, dict]:
     started = time.monotonic()
     req = urllib.request.Request(url + wire.UPDATE_PATH, data=json.dumps(body).encode(),
@@ -178,6 +186,7 @@ def runaway_server(demo_store, tmp_path):
     layouts = tmp_path / "layouts"
     shutil.copytree(ROOT / "layouts", layouts)
     (layouts / "panels" / "zz_runaway.toml").write_text(RUNAWAY_PANEL, encoding="utf-8")
+    (layouts / "zz_runaway.toml").write_text(RUNAWAY_PAGE, encoding="utf-8")
     srv = Server(demo_store, layouts, tmp_path / "cache", tmp_path / "gunicorn.log", workers=1, threads=4,
                  COCKPIT_QUERY_TIMEOUT_S="8", COCKPIT_MAX_CONCURRENT_QUERIES="3", COCKPIT_QUERY_WAIT_S="2",
                  COCKPIT_TIMEOUT_MEMORY_S="60", COCKPIT_SECRET_KEY="test-secret")
@@ -187,14 +196,16 @@ def runaway_server(demo_store, tmp_path):
 
 def test_a_runaway_panel_does_not_stop_other_viewers_being_answered(runaway_server):
     url = runaway_server.url
-    panels = ["kpi_requests", "kpi_closure", "category_bar", "volume_trend", "map_requests", "kpi_ontime"]
+    panels = {"kpi_requests": "/", "kpi_closure": "/", "category_bar": "/requests", "volume_trend": "/requests",
+              "map_requests": "/", "kpi_ontime": "/"}  # each on its page
     with ThreadPoolExecutor(16) as pool:
         started = time.monotonic()
         # Six viewers open the page with the runaway panel at once: more than the worker's 4 threads.
-        runaway = [pool.submit(_post, url, wire.graph_request("zz_runaway", "")) for _ in range(6)]
+        runaway = [pool.submit(_post, url, wire.graph_request("zz_runaway", "", pathname="/runaway")) for _ in range(6)]
         time.sleep(1.0)
         # Meanwhile another viewer, on another region, loads ordinary panels.
-        others = [pool.submit(_post, url, wire.graph_request(pid, "?region=330106")) for pid in panels]
+        others = [pool.submit(_post, url, wire.graph_request(pid, "?region=330106", pathname=path))
+                  for pid, path in panels.items()]
         answered = [f.result() for f in others]
         stuck = [f.result() for f in runaway]
     leader_done = max(t for t, _ in stuck)
@@ -208,7 +219,7 @@ def test_a_runaway_panel_does_not_stop_other_viewers_being_answered(runaway_serv
     assert leader_done - started < 12
     # Now remembered: the next viewer gets the same error at once instead of another 8 s run.
     asked = time.monotonic()
-    at, payload = _post(url, wire.graph_request("zz_runaway", ""))
+    at, payload = _post(url, wire.graph_request("zz_runaway", "", pathname="/runaway"))
     assert at - asked < 1.5
     assert "exceeded 8 s" in " ".join(map(str, _error(payload, "zz_runaway")))
     assert runaway_server.proc.poll() is None

@@ -10,10 +10,10 @@ import pytest
 from cockpit.web import wire
 from cockpit.web.wiring import GRAPH_OUT
 
-GRAPH_KEY = ('..{"panel":["MATCH"],"type":"graph"}.figure...{"panel":["MATCH"],"type":"figkey"}.data...'
-             '{"out":"figure","panel":["MATCH"],"type":"stamp"}.children...'
-             '{"out":"figure","panel":["MATCH"],"type":"error"}.children...'
-             '{"out":"figure","panel":["MATCH"],"type":"sqlmeta"}.children..')
+GRAPH_KEY = ('..{"panel":["ALL"],"type":"graph"}.figure...{"panel":["ALL"],"type":"figkey"}.data...'
+             '{"out":"figure","panel":["ALL"],"type":"stamp"}.children...'
+             '{"out":"figure","panel":["ALL"],"type":"error"}.children...'
+             '{"out":"figure","panel":["ALL"],"type":"sqlmeta"}.children..')
 
 
 @pytest.fixture()
@@ -35,12 +35,13 @@ def client_for(demo_store, use_store, tmp_path):
 def test_the_wire_helpers_speak_the_renderers_format():
     body = wire.graph_request("p1", "?a=1", figkey="k", pathname="/x", pin="00001_2026-11-25")
     assert body["output"] == GRAPH_KEY == wire.callback_key(GRAPH_OUT)
-    assert body["outputs"][1] == {"id": {"type": "figkey", "panel": "p1"}, "property": "data"}
+    assert body["outputs"][1] == [{"id": {"type": "figkey", "panel": "p1"}, "property": "data"}]
+    # every panel of the batch is listed: its graph id (the input that fires on mount), its key store
     assert body["inputs"] == [{"id": "url", "property": "search", "value": "?a=1"},
-                              {"id": {"type": "graph", "panel": "p1"}, "property": "id",
-                               "value": {"type": "graph", "panel": "p1"}}]
+                              [{"id": {"type": "graph", "panel": "p1"}, "property": "id",
+                                "value": {"type": "graph", "panel": "p1"}}]]
     # the page's pin store is a pattern-matching ALL state: a list
-    assert body["state"] == [{"id": {"type": "figkey", "panel": "p1"}, "property": "data", "value": "k"},
+    assert body["state"] == [[{"id": {"type": "figkey", "panel": "p1"}, "property": "data", "value": "k"}],
                              {"id": "url", "property": "pathname", "value": "/x"},
                              [{"id": {"type": "pin", "i": 0}, "property": "data", "value": "00001_2026-11-25"}]]
     assert body["changedPropIds"] == ["url.search"]

@@ -113,34 +113,36 @@ def test_the_plugin_is_registered_and_its_panel_passes_check(plugin):
 
 
 def test_prepare_fetches_names_parent_and_as_of(plugin):
-    body, key = _body(wire.post(plugin["client"], wire.component_request("zz_tally", "?lang=en")))
+    body, key = _body(wire.post(plugin["client"], wire.component_request("zz_tally", "?lang=en", pathname="/tally")))
     heading = body["props"]["children"][0]["props"]["children"]
     assert heading == "Zhejiang · 2026-11-25"
     assert _texts(body) == _expected(plugin["db"], lang="en")  # English names from the region tree
-    assert key.endswith("|en")
+    assert key["p"] == "zz_tally" and key["u"].endswith("|en")
 
 
 def test_value_only_update_when_the_client_shows_the_same_level(plugin):
     client = plugin["client"]
-    full, key = _body(wire.post(client, wire.component_request("zz_tally", "")))
+    full, key = _body(wire.post(client, wire.component_request("zz_tally", "", pathname="/tally")))
     assert full["type"] == "Div" and len(_texts(full)) == 11  # the 11 cities
     # Another period, same level: a Patch of the list items only.
-    resp = wire.post(client, wire.component_request("zz_tally", "?period=2026-10", bodykey=key))
+    resp = wire.post(client, wire.component_request("zz_tally", "?period=2026-10", bodykey=key, pathname="/tally"))
     patch, same = _body(resp)
-    assert same == key
+    assert same["u"] == key["u"] and same["d"] != key["d"]  # the same level, drawn from other values
     assert patch.get("__dash_patch_update") == "__dash_patch_update"
     (op,) = patch["operations"]
     assert op["operation"] == "Assign" and op["location"] == ["props", "children", 1, "props", "children"]
     assert _texts(op["params"]["value"]) != _texts(full)
     assert "Slider" not in json.dumps(patch)  # the controls are not sent again
     # Another level: the whole body again, with a new key.
-    body, other = _body(wire.post(client, wire.component_request("zz_tally", "?region=330100", bodykey=key)))
-    assert other != key and body["type"] == "Div"
+    body, other = _body(wire.post(client, wire.component_request("zz_tally", "?region=330100", bodykey=key,
+                                                                 pathname="/tally")))
+    assert other["u"] != key["u"] and body["type"] == "Div"
     assert _texts(body) == _expected(plugin["db"], region="330100")
 
 
 def test_the_selected_region_is_marked_among_its_siblings(plugin):
-    body, _ = _body(wire.post(plugin["client"], wire.component_request("zz_tally", "?region=330106001")))
+    body, _ = _body(wire.post(plugin["client"], wire.component_request("zz_tally", "?region=330106001",
+                                                                       pathname="/tally")))
     items = body["props"]["children"][1]["props"]["children"]
     selected = [i["props"]["title"] for i in items if "selected" in i["props"]["className"]]
     assert selected == ["330106001"]
@@ -182,12 +184,11 @@ def test_wall_variant_is_plain_html(plugin):
 
 def test_callback_bodies_are_plain_functions(plugin):
     views = plugin["views"]
-    out = cb.render_component(views, cb.BodyIn(search="", body_id={"type": "body", "panel": "zz_tally"},
-                                               bodykey=None, pathname="/tally", pins=[]))
-    assert out.error is None and out.stamp == "数据截至 2026-11-25" and out.bodykey
-    again = cb.render_component(views, cb.BodyIn(search="?period=2026-09",
-                                                 body_id={"type": "body", "panel": "zz_tally"},
-                                                 bodykey=out.bodykey, pathname="/tally", pins=[]))
-    assert again.bodykey == out.bodykey and again.body.to_plotly_json()["operations"]
+    ids = [{"type": "body", "panel": "zz_tally"}]
+    out = cb.render_components(views, cb.PanelsIn(search="", ids=ids, keys=[], pathname="/tally", pins=[]))["zz_tally"]
+    assert out.error is None and out.stamp == "数据截至 2026-11-25" and out.bodykey["u"]
+    again = cb.render_components(views, cb.PanelsIn(search="?period=2026-09", ids=ids, keys=[out.bodykey],
+                                                    pathname="/tally", pins=[]))["zz_tally"]
+    assert again.bodykey["u"] == out.bodykey["u"] and again.body.to_plotly_json()["operations"]
     page = cb.render_page(views, cb.PageIn(pathname="/tally", lang="zh", search=""))
     assert "kind-region_tally" in json.dumps(page.to_plotly_json(), default=lambda o: o.to_plotly_json())

@@ -28,7 +28,7 @@ def _post(srv: Server, body: dict) -> dict:
 
 def _panel(srv: Server, panel: str = PANEL, search: str = "?") -> tuple[dict, str, str | None]:
     """(figure, stamp, error card) of one figure panel as a browser would get them."""
-    out = _post(srv, wire.graph_request(panel, search))["response"]
+    out = _post(srv, wire.graph_request(panel, search, pathname="/requests"))["response"]  # PANEL's page
     gid = wire.id_str({"type": "graph", "panel": panel})
     stamp = wire.id_str({"out": "figure", "panel": panel, "type": "stamp"})
     error = wire.id_str({"out": "figure", "panel": panel, "type": "error"})
