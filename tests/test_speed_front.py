@@ -11,7 +11,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
-from browser_support import STAMP, click_region, settle, track, wait_map, wait_param
+from browser_support import STAMP, choose, click_region, settle, track, wait_map, wait_param
 from cockpit.web.bundles import ROUTE, partial_traces
 
 #: The issue's target for a cold load of the overview, on the wire.
@@ -206,7 +206,9 @@ def test_a_drill_down_carries_no_geometry_and_the_language_switch_renders_no_pag
     wait_param(page, "region", "330100")
     wait_map(page, set(regions_children(regions, "330100")))
     settle(page)
-    maps = [(n, t) for post, n, t in bodies if "map_requests" in post]
+    # The map is answered in the batch of the page's figures: its own part of each answer counts.
+    maps = [(len(json.dumps(_part(t, "map_requests")).encode()), t) for post, _, t in bodies
+            if "map_requests" in post and t]
     assert maps, "no map update was asked for"
     assert all('"coordinates"' not in t for _, t in maps), "a map answer carried geometry"
     assert all(n <= MAP_UPDATE_BYTES for n, _ in maps), [n for n, _ in maps]
@@ -228,5 +230,63 @@ def test_a_drill_down_carries_no_geometry_and_the_language_switch_renders_no_pag
     assert page.problems == [], page.problems
 
 
+def _part(text: str, panel: str) -> dict:
+    """The outputs of one panel in a batched callback answer."""
+    return {k: v for k, v in json.loads(text).get("response", {}).items() if f'"panel":"{panel}"' in k}
+
+
 def regions_children(regions: dict, code: str) -> set[str]:
     return {c for c, r in regions.items() if r["parent_code"] == code}
+
+
+class _Answers(list):
+    """Every callback request from now on; its answer is read when asked for (waiting for it)."""
+
+    def keys(self) -> list[str]:
+        return [json.loads(r.post_data or "{}").get("output", "") for r in self]
+
+    def sent(self, prop: str) -> set[str]:
+        """The panels whose `prop` (figure, children) an answer carried."""
+        found = set()
+        for r in self:
+            resp = r.response()
+            if resp is None or resp.status != 200:
+                continue
+            for k, v in json.loads(resp.body()).get("response", {}).items():
+                if k.startswith("{") and prop in v:
+                    found.add(json.loads(k)["panel"])
+        return found
+
+
+def _answers(page) -> _Answers:
+    seen = _Answers()
+    page.on("request", lambda r: seen.append(r) if "_dash-update-component" in r.url else None)
+    return seen
+
+
+@pytest.mark.browser
+def test_a_page_asks_for_its_panels_in_two_requests_and_a_change_resends_only_what_changed(server, page):
+    answers = _answers(page)
+    track(page)
+    page.goto(server.url + "/?period=2026-10")
+    settle(page)
+    keys = answers.keys()
+    assert len(keys) == 2, keys  # one for the figures, one for the component bodies: every panel of the page
+    assert {"kpi_requests", "map_requests", "ledger_runway_stage"} <= answers.sent("figure")
+    assert "ranking_streets" in answers.sent("children")
+    # Another period: the state sync, then the two batches; the ledger panel binds no period: not resent.
+    answers.clear()
+    choose(page, ".ctl-period", "2026-09")
+    wait_param(page, "period", "2026-09")
+    settle(page)
+    assert len(answers) <= 3, answers.keys()
+    figures = answers.sent("figure")
+    assert "kpi_requests" in figures and "ledger_runway_stage" not in figures, figures
+    # The language: every panel again (labels), the page itself not.
+    answers.clear()
+    page.locator(".lang-btn").click()
+    page.wait_for_function("() => document.querySelector('.lang-btn').textContent === '中文'")
+    settle(page)
+    assert len(answers) <= 3 and not any("page.children" in k for k in answers.keys()), answers.keys()
+    assert "ledger_runway_stage" in answers.sent("figure")
+    assert page.problems == [], page.problems
