@@ -45,11 +45,45 @@
     });
   }
 
+  // Component libraries the page does not use at first (cockpit/web/app.py, DEFERRED_LIBRARIES,
+  // e.g. AG Grid) are left out of the index page: the first callback answer that carries one of
+  // their components loads the library's script before the renderer sees the answer.
+  var lazyBlock = document.getElementById("cockpit-lazy");
+  var lazy = lazyBlock ? JSON.parse(lazyBlock.textContent) : {};
+  var loading = {};
+
+  function load(ns) {
+    if (!loading[ns]) {
+      loading[ns] = new Promise(function (done) {
+        var s = document.createElement("script");
+        s.src = lazy[ns];
+        s.onload = done;
+        s.onerror = done; // the renderer then reports the missing component itself
+        document.head.appendChild(s);
+      });
+    }
+    return loading[ns];
+  }
+
+  function withLibraries(resp) {
+    var wanted = Object.keys(lazy).filter(function (ns) { return !window[ns]; });
+    if (!wanted.length || !resp.ok) return resp;
+    return resp.clone().text().then(function (text) {
+      var missing = wanted.filter(function (ns) {
+        return new RegExp('"namespace":\\s*"' + ns + '"').test(text);
+      });
+      return Promise.all(missing.map(load)).then(function () { return resp; });
+    });
+  }
+
   var fetch = window.fetch;
   window.fetch = function (input, init) {
     var url = typeof input === "string" ? input : (input && input.url) || "";
     var path = url.split("?")[0];
     var method = (init && init.method) || "GET";
+    if (method === "POST" && path.slice(-"/_dash-update-component".length) === "/_dash-update-component") {
+      return fetch.apply(this, arguments).then(withLibraries);
+    }
     if (method === "GET") {
       for (var route in BLOCKS) {
         if (path.slice(-route.length - 1) === "/" + route) {

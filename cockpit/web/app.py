@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 from urllib.parse import urlsplit
@@ -46,10 +48,32 @@ class CockpitDash(Dash):
         blocks: assets/01_first_response.js answers the renderer's two start-up requests
         (`_dash-layout`, `_dash-dependencies`) from them, so the panels are asked for at once."""
         page = super().index(*args, **kwargs)
-        layout = _data_block("cockpit-layout", to_json_plotly(self.get_layout()))
+        layout_json = to_json_plotly(self.get_layout())
+        page, deferred = defer_libraries(page, layout_json)
+        layout = _data_block("cockpit-layout", layout_json)
         deps = _data_block("cockpit-dependencies", to_json_plotly(self._callback_list))
         plotly_js = _data_block("cockpit-plotly", json.dumps(self.plotly_url)) if self.plotly_url else ""
-        return page.replace("<footer>", "<footer>" + layout + deps + plotly_js, 1)
+        lazy = _data_block("cockpit-lazy", json.dumps(deferred)) if deferred else ""
+        return page.replace("<footer>", "<footer>" + layout + deps + plotly_js + lazy, 1)
+
+
+#: Component libraries whose script the index page leaves out when its layout has none of their
+#: components: assets/01_first_response.js loads it before the first answer that carries one.
+DEFERRED_LIBRARIES = ("dash_ag_grid",)
+
+
+def defer_libraries(page: str, layout_json: str) -> tuple[str, dict[str, str]]:
+    """(the index page without the scripts of deferred libraries its layout does not use,
+    {namespace: script URL} of those left out)."""
+    deferred = {}
+    for namespace in DEFERRED_LIBRARIES:
+        if re.search(rf'"namespace":\s*"{namespace}"', layout_json):
+            continue
+        tag = re.search(rf'<script src="([^"]*/_dash-component-suites/{namespace}/[^"]*\.js[^"]*)"></script>', page)
+        if tag:
+            deferred[namespace] = html.unescape(tag.group(1))
+            page = page.replace(tag.group(0), "", 1)
+    return page, deferred
 
 
 def _data_block(element_id: str, text: str) -> str:
