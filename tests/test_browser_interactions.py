@@ -60,7 +60,8 @@ def test_the_hover_label_goes_when_the_map_drills_down(server, page):
     from browser_support import REGION_POINT_JS, wait_map
 
     open_page(page, server.url + "/")
-    x, y = page.evaluate(REGION_POINT_JS, ["map_requests", "330100"])
+    # the geometry is a file plotly fetches after the figure arrives: wait until the region is drawn
+    x, y = page.wait_for_function(REGION_POINT_JS, arg=["map_requests", "330100"], timeout=30_000).json_value()
     page.mouse.move(x - 3, y)
     page.mouse.move(x, y)
     page.wait_for_function(HOVER_JS.replace("length", "length > 0"))
