@@ -311,6 +311,12 @@ def _compare(x: float, op: str, value: float | str) -> bool:
             "==": x == value, "!=": x != value}[op]
 
 
+def point_value(point: dict, o: RankingTableOptions, column: str) -> Any:
+    """A clicked row's value of `column` (the row's shown fields, as the browser sends them)."""
+    row = point.get("row")
+    return row.get(column) if isinstance(row, dict) else None
+
+
 VISUAL = Visual(name="ranking_table", options=RankingTableOptions, render=render, columns=_columns,
-                output="component", wall=wall, register_callbacks=register_callbacks,
+                output="component", wall=wall, register_callbacks=register_callbacks, point_value=point_value,
                 description="sortable ranking table with number formats, in-cell bars, ▲/▼ changes and highlights")

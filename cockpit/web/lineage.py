@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 
 from cockpit.analytics.quality import FLAGS, FLAGS_BY_NAME, SOURCE_TABLES
-from cockpit.cases import CASE_RELATIONS, count_statement, declared_statement
+from cockpit.cases import CASE_RELATIONS, count_statement, spec_statements
 from cockpit.query import QueryError, referenced_params, results, run_sql
 from cockpit.web.i18n import t
 from cockpit.web.plainpage import (document, esc, message_page, period_label, region_label, resolve_request,
@@ -180,7 +180,7 @@ def register_lineage_routes(server: Flask, views: Views) -> None:
             result_rows = len(results.query(panel.spec.sql, ctx, views.db))  # the figure's own cached result
             c = panel.spec.cases
             if c is not None:
-                stmt = declared_statement(c.relation, c.period, c.where, c.match, set())
+                stmt = spec_statements(c, set())["current"]
                 df = run_sql(count_statement(CASE_RELATIONS[c.relation], stmt), res.ctx, db=views.db,
                              extra={"cases_q": None})
                 rows_behind = int(df["cases"].iloc[0])
