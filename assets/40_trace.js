@@ -29,6 +29,16 @@
       });
       var name = p.data && primitive(p.data.name);
       if (name !== null && name !== undefined) { kept.name = name; }
+      // A Sankey link: the labels and flow positions of its two nodes.
+      var node = p.source && p.target && gd.data && gd.data[0] && gd.data[0].node;
+      if (node) {
+        [["source", p.source], ["target", p.target]].forEach(function (end) {
+          var i = typeof end[1].index === "number" ? end[1].index : end[1].pointNumber;
+          if (typeof i !== "number") { return; }
+          kept[end[0]] = primitive(node.label[i]);
+          kept[end[0] + "_at"] = primitive((node.customdata || [])[i]);
+        });
+      }
       panel.dataset.tracePoint = JSON.stringify(kept);
     });
   }

@@ -62,7 +62,9 @@ def check_cases(panel, ctx, db: Database, figure_columns: set[str]) -> list[Spec
     """The `[cases]` statement refused or failing on the live snapshot, or matching columns the
     figure does not return."""
     c = panel.spec.cases
-    named = {"cases.match": set(c.match), "cases.series": set(c.series), "cases": c.figure_columns(),
+    # a Sankey's clicks name flow positions (its `node_columns`), not result columns
+    nodes = {n for n in getattr(panel.options, "node_columns", ()) if n}
+    named = {"cases.match": set(c.match) - nodes, "cases.series": set(c.series), "cases": c.figure_columns(),
              "cases.compare": c.compare.figure_columns() if c.compare else set()}
     for key, columns in named.items():
         unknown = sorted(columns - figure_columns)

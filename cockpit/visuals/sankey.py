@@ -29,6 +29,16 @@ class SankeyOptions(Options):
         "first the sources (e.g. [\"channel\", \"handling_level\"]; \"\" for a position that does not filter): a "
         "click on such a node filters the page by its name, a second click clears it")
 
+    node_columns: list[str | None] = Field(
+        default_factory=list, description="the case column (`[cases] match`) the nodes at each position name, "
+        "first the sources (e.g. [\"channel\", \"handling_level\", \"outcome\"]; \"\" for none): a clicked node "
+        "or link opens the cases of its node(s)")
+
+    @field_validator("node_columns")
+    @classmethod
+    def _blank_is_none(cls, v: list[str | None]) -> list[str | None]:
+        return [c or None for c in v]
+
     @field_validator("node_filters")
     @classmethod
     def _known_fields(cls, v: list[str | None]) -> list[str | None]:
@@ -138,6 +148,23 @@ def click(state: FilterState, point: dict, o: SankeyOptions) -> FilterState | No
     return state.with_(filters=filters)
 
 
+def point_value(point: dict, o: SankeyOptions, column: str):
+    """The name a clicked node (or either end of a clicked link) gives the `node_columns` entry
+    `column`: the node at that column's position, as shown (the web layer maps a translated name back)."""
+    if column not in o.node_columns:
+        return None
+    at = o.node_columns.index(column)
+    if "source" in point:  # a link: its two ends
+        ends = [(point.get("source_at"), point.get("source")), (point.get("target_at"), point.get("target"))]
+    else:
+        ends = [(point.get("customdata"), point.get("label"))]
+    for position, label in ends:
+        if position == at and isinstance(label, str):
+            return html.unescape(label)
+    return None
+
+
 VISUAL = Visual(name="sankey", options=SankeyOptions, render=render, columns=_columns, click=click,
+                point_value=point_value,
                 description="Sankey of flows: one row per link (source, target, value), any number of stages; "
                             "nodes can filter the page (`node_filters`)")

@@ -33,8 +33,10 @@ from cockpit.web.views import Views
 
 #: What a client may say about the point it clicked (plotly's own keys, `name`: the clicked trace's
 #: name, i.e. a stacked bar's series, `curveNumber`: its index; `row`: a clicked table row's
-#: fields; primitives only).
-POINT_KEYS = ("x", "y", "location", "label", "customdata", "name", "curveNumber")
+#: fields; a Sankey link's `source` / `target` labels and their positions `source_at` / `target_at`;
+#: primitives only).
+POINT_KEYS = ("x", "y", "location", "label", "customdata", "name", "curveNumber",
+              "source", "target", "source_at", "target_at")
 #: The most fields of a clicked table row a client may send.
 MAX_ROW_FIELDS = 40
 #: The case column of a `matches` entry that is a clicked bar's value column (`series`).
@@ -103,7 +105,7 @@ class CaseQuery:
                 if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                     continue
                 value = str(value)
-                if figure in panel.spec.translate:
+                if figure in panel.spec.translate or figure in getattr(panel.options, "node_columns", ()):
                     value = views.untranslate(value)  # the chart shows display names
                 if not valid_filter_value(value):
                     continue
