@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, request
@@ -22,6 +23,7 @@ from flask import Blueprint, Flask, Response, request
 from cockpit.cases import (CASE_RELATIONS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH, REGION_MATCH, CaseColumn,
                            count_statement, export_statement, match_params, page_statement, spec_statements)
 from cockpit.text import Text
+from cockpit.analytics.quality import FLAGS_BY_NAME
 from cockpit.filters import valid_filter_value
 from cockpit.query import QueryError, run_sql
 from cockpit.visuals.registry import get_visual
@@ -61,6 +63,40 @@ STRINGS = {
            "total": "Total {name}: {v}", "current": "This period's cases", "compare": "Comparison's cases",
            "side_compare": "Comparison"},
 }
+
+
+#: Case lists of the data-quality page: `/cases/quality-<flag>` (the requests a state flag picks
+#: out, as the flag's own condition says) and `/cases/quality-requests` (every request, to look up
+#: an example id).
+QUALITY_PREFIX = "quality-"
+
+
+@dataclass(frozen=True)
+class QualityList:
+    """A case list that is not a panel's: the rows a data-quality flag picks out."""
+
+    route: str
+    spec: Any
+    options: Any = None
+
+
+def quality_list(route: str) -> QualityList | None:
+    """The case list `/cases/<route>` of the data-quality page, if `route` names one."""
+    from cockpit.specs.models import CasesSpec, PanelSpec
+
+    name = route.removeprefix(QUALITY_PREFIX)
+    if not route.startswith(QUALITY_PREFIX):
+        return None
+    if name == "requests":
+        title, sql, where = Text(zh="诉求", en="Requests"), "select * from requests_scoped", None
+    else:
+        flag = FLAGS_BY_NAME.get(name)
+        if flag is None or flag.condition is None:
+            return None
+        title, sql, where = Text(zh=f"数据质量：{flag.zh}", en=f"Data quality: {flag.en}"), flag.sql, flag.condition
+    spec = PanelSpec(id="quality_" + name, title=title, kind="ranking_table", sql=sql,
+                     cases=CasesSpec(relation="requests", where=where))
+    return QualityList(route, spec)
 
 
 def clicked_point(raw: Any) -> dict | None:
@@ -220,7 +256,7 @@ def register_case_routes(server: Flask, views: Views) -> None:
         except LookupError as exc:
             return None, Response(str(exc), status=401)
         lang = res.ctx.lang
-        panel = views.panel(panel_id)
+        panel = quality_list(panel_id) or views.panel(panel_id)
         if panel is None or panel.spec.cases is None:
             why = panel.spec.no_cases.get(lang) if panel is not None and panel.spec.no_cases else STRINGS[lang]["no_cases"]
             return None, message_page(STRINGS[lang]["not_found"], why, lang, 404)
@@ -249,7 +285,7 @@ def register_case_routes(server: Flask, views: Views) -> None:
                              for c in cols])
         body = "\ufeff" + out.getvalue()  # a BOM: spreadsheet programs then read the Chinese as UTF-8
         side = "_compare" if cq.side == "compare" else ""
-        name = f"{panel.spec.id}_{res.ctx.region}_{res.ctx.period_start:%Y-%m}{side}_cases.csv"
+        name = f"{_route(panel)}_{res.ctx.region}_{res.ctx.period_start:%Y-%m}{side}_cases.csv"
         resp = Response(body, mimetype="text/csv")
         resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         resp.headers["Cache-Control"] = "no-store"
@@ -289,7 +325,8 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
     s = STRINGS[lang]
     labels = _labels(views)
     title = panel.spec.title.get(lang)
-    back = (page or "/") + "?" + state_query(cq.args)
+    route = _route(panel)
+    back = ("/quality" if route.startswith(QUALITY_PREFIX) else page or "/") + "?" + state_query(cq.args)
     chips = [f"<span>{esc(t('f_' + k, lang))} = "
              f"{esc(labels[v].get(lang) if v in labels else v)}</span>"
              for k, v in sorted(res.ctx.filters.items())]
@@ -322,7 +359,7 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         pager.append(f'<a class="button" rel="next" href="?{esc(_own_query(cq, page, p=cq.page + 1))}">{esc(s["next"])}</a>')
     hidden = "".join(f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
                      for k, v in _hidden_items(cq, page))
-    csv_href = f"/cases/{esc(panel.spec.id)}.csv?{esc(_own_query(cq, page, p=None, n=None))}"
+    csv_href = f"/cases/{esc(route)}.csv?{esc(_own_query(cq, page, p=None, n=None))}"
     return (
         f'<header class="topbar"><h1>{esc(title)} · {esc(s["cases"])}</h1>'
         f'<a href="{esc(back)}" id="back">{esc(s["back"])}</a></header><main>'
@@ -339,6 +376,11 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         f'<nav class="pager">{"".join(pager)}</nav>'
         + lineage_html(views, res, panel, lang, rows_behind=total, case_sql=cq.statement, extra=cq.extra)
         + "</main>")
+
+
+def _route(panel) -> str:
+    """The id of a list in its URL: the panel's, or a data-quality list's."""
+    return panel.route if isinstance(panel, QualityList) else panel.spec.id
 
 
 def _summary(cq: CaseQuery, total: int, lang: str) -> str:

@@ -107,11 +107,24 @@ def region_flags(views: Views, ctx) -> list[tuple[str, str, int, list]] | None:
     return memo[key]
 
 
+def _flag_cells(flag, n: int, examples: list, lang: str) -> str:
+    """A flag's name (linked to its case list where it has one), its count and example ids (a
+    request id linked to that request's row)."""
+    state = state_query(request.args)
+    name = f'{esc(flag.zh if lang == "zh" else flag.en)} <span class="muted">{esc(flag.name)}</span>'
+    if flag.condition is not None and n:
+        name = f'<a class="flag-cases" href="/cases/quality-{esc(flag.name)}?{esc(state)}">{name}</a>'
+    if flag.table == "requests":
+        ids = " ".join(f'<a href="/cases/quality-requests?{esc(state_query(request.args, q=str(e)))}">{esc(e)}</a>'
+                       for e in examples)
+    else:
+        ids = esc(" ".join(map(str, examples)))
+    return f'<td>{name}</td><td>{esc(flag.table)}</td>', f'<td class="num">{n:,}</td><td>{ids}</td>'
+
+
 def _flags_table(rows, lang: str, s: dict) -> str:
     body = "".join(
-        f'<tr data-flag="{esc(f)}"><td>{esc(FLAGS_BY_NAME[f].zh if lang == "zh" else FLAGS_BY_NAME[f].en)}'
-        f' <span class="muted">{esc(f)}</span></td><td>{esc(table)}</td><td class="num">{n:,}</td>'
-        f'<td>{esc(" ".join(map(str, ex)))}</td></tr>'
+        f'<tr data-flag="{esc(f)}">{"".join(_flag_cells(FLAGS_BY_NAME[f], n, ex, lang))}</tr>'
         for f, table, n, ex in rows if f in FLAGS_BY_NAME)
     return (f'<div class="table-wrap"><table class="flags"><thead><tr><th>{esc(s["flag"])}</th><th>{esc(s["table"])}</th>'
             f'<th>{esc(s["count"])}</th><th>{esc(s["examples"])}</th></tr></thead><tbody>{body}</tbody></table></div>')
@@ -250,11 +263,11 @@ def _quality_body(views: Views, res, page, lang: str) -> str:
     if flags is None:
         return head + f'<p class="muted">{esc(s["no_rollup"])}</p></main>'
     found = {f: (table, n, ex) for f, table, n, ex in flags}
-    rows = "".join(
-        f'<tr data-flag="{esc(f.name)}"><td>{esc(f.zh if lang == "zh" else f.en)} <span class="muted">{esc(f.name)}</span></td>'
-        f'<td>{esc(f.table)}</td><td>{esc(s["kind_" + f.kind])}</td>'
-        f'<td class="num">{found.get(f.name, ("", 0, []))[1]:,}</td>'
-        f'<td>{esc(" ".join(map(str, found.get(f.name, ("", 0, []))[2])))}</td></tr>' for f in FLAGS)
+    rows = []
+    for f in FLAGS:
+        head, tail = _flag_cells(f, found.get(f.name, ("", 0, []))[1], found.get(f.name, ("", 0, []))[2], lang)
+        rows.append(f'<tr data-flag="{esc(f.name)}">{head}<td>{esc(s["kind_" + f.kind])}</td>{tail}</tr>')
+    rows = "".join(rows)
     table = (f'<section class="card"><div class="table-wrap"><table id="quality-flags"><thead><tr><th>{esc(s["flag"])}</th>'
              f'<th>{esc(s["table"])}</th><th>{esc(s["kind"])}</th><th>{esc(s["count"])}</th><th>{esc(s["examples"])}</th>'
              f'</tr></thead><tbody>{rows}</tbody></table></div></section>')
