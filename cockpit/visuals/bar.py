@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cockpit.text import Text
 
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, clicked_value,
                                   empty_figure, plain)
 
@@ -133,5 +134,6 @@ def point_value(point: dict, o: BarOptions, column: str):
     return clicked_value(point, axis)
 
 
-VISUAL = Visual(name="bar", options=BarOptions, render=render, columns=_columns, point_value=point_value,
+
+VISUAL = Visual(key_number=keynumbers.bar, name="bar", options=BarOptions, render=render, columns=_columns, point_value=point_value,
                 description="bar / grouped / stacked bar chart")

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from cockpit.filters import FilterState
 from cockpit.geo import children_geojson, children_url
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import Format, Options, PanelContext, RenderContext, Visual, base_layout, plain
 
 
@@ -143,6 +144,7 @@ def click(state: FilterState, point: dict, o: ChoroplethOptions) -> FilterState:
     return state.with_(region=code, street=None) if isinstance(code, str) else state
 
 
-VISUAL = Visual(name="choropleth", options=ChoroplethOptions, render=render, columns=_columns,
+
+VISUAL = Visual(key_number=keynumbers.choropleth, name="choropleth", options=ChoroplethOptions, render=render, columns=_columns,
                 description="map of the selected region's children coloured by a value; click to drill down",
                 prepare=prepare, update_key=update_key, update=update, click=click)

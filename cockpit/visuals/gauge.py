@@ -7,6 +7,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import Field
 
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (Format, Options, RenderContext, Threshold, Visual, base_layout, empty_figure,
                                   plain, require_columns, rgba, threshold_color, to_float)
 
@@ -122,5 +123,6 @@ def render(df: pd.DataFrame, o: GaugeOptions, ctx: RenderContext) -> dict:
     return _progress(df, o, ctx) if o.mode == "progress" else _dial(df, o, ctx)
 
 
-VISUAL = Visual(name="gauge", options=GaugeOptions, render=render, columns=_columns,
+
+VISUAL = Visual(key_number=keynumbers.gauge, name="gauge", options=GaugeOptions, render=render, columns=_columns,
                 description="dial or bullet gauge of one value against a maximum, or progress bars per row")

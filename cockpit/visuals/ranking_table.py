@@ -17,6 +17,7 @@ from dash_ag_grid import AgGrid
 from pydantic import BaseModel, ConfigDict, Field
 
 from cockpit.text import Text
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import Format, Options, RenderContext, Visual, no_data_text, rgba, to_float
 
 GOOD_CLASS = "cockpit-cell-good"  # a change in the good direction (green ▲ when up is good)
@@ -317,6 +318,7 @@ def point_value(point: dict, o: RankingTableOptions, column: str) -> Any:
     return row.get(column) if isinstance(row, dict) else None
 
 
-VISUAL = Visual(name="ranking_table", options=RankingTableOptions, render=render, columns=_columns,
+
+VISUAL = Visual(key_number=keynumbers.ranking_table, name="ranking_table", options=RankingTableOptions, render=render, columns=_columns,
                 output="component", wall=wall, register_callbacks=register_callbacks, point_value=point_value,
                 description="sortable ranking table with number formats, in-cell bars, ▲/▼ changes and highlights")

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.filters import FilterState, valid_filter_value
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure,
                                   plain, require_columns, rgba, to_float)
 
@@ -164,7 +165,8 @@ def point_value(point: dict, o: SankeyOptions, column: str):
     return None
 
 
-VISUAL = Visual(name="sankey", options=SankeyOptions, render=render, columns=_columns, click=click,
+
+VISUAL = Visual(key_number=keynumbers.sankey, name="sankey", options=SankeyOptions, render=render, columns=_columns, click=click,
                 point_value=point_value,
                 description="Sankey of flows: one row per link (source, target, value), any number of stages; "
                             "nodes can filter the page (`node_filters`)")

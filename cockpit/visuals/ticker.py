@@ -11,6 +11,7 @@ import pandas as pd
 from dash import html
 from pydantic import Field
 
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import Options, RenderContext, Visual, no_data_text, require_columns
 
 
@@ -90,5 +91,6 @@ def render(df: pd.DataFrame, o: TickerOptions, ctx: RenderContext) -> html.Div:
                     className="cockpit-ticker" + (" cockpit-ticker--animated" if animated else "") + wall, **extra)
 
 
-VISUAL = Visual(name="ticker", options=TickerOptions, render=render, columns=_columns, output="component",
+
+VISUAL = Visual(key_number=keynumbers.ticker, name="ticker", options=TickerOptions, render=render, columns=_columns, output="component",
                 description="horizontally scrolling list of the latest items (time, tag, text)")
