@@ -94,7 +94,7 @@ def quality_list(route: str) -> QualityList | None:
         if flag is None or flag.condition is None:
             return None
         title, sql, where = Text(zh=f"数据质量：{flag.zh}", en=f"Data quality: {flag.en}"), flag.sql, flag.condition
-    spec = PanelSpec(id="quality_" + name, title=title, kind="ranking_table", sql=sql,
+    spec = PanelSpec(id="quality_" + name, title=title, kind="", sql=sql,  # no figure, so no kind, no clicks
                      cases=CasesSpec(relation="requests", where=where))
     return QualityList(route, spec)
 
@@ -132,7 +132,7 @@ class CaseQuery:
         self.matches: list[tuple[str, str, Any]] = []  # (figure column, case column, value)
         self.counted: int | None = None
         self.total: float | None = None
-        point = clicked_point(args.get("pt"))
+        point = clicked_point(args.get("pt")) if panel.spec.kind else None
         extra: dict[str, Any] = {}
         if point is not None:
             visual = get_visual(panel.spec.kind)
