@@ -35,7 +35,7 @@ def test_the_quality_page_links_flags_and_examples(client):
     assert link, html[:3000]
     found = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert case_count(found) == 1 and table_rows(found)[0][0] == "Q301"
-    assert "Data quality" in html and "数据质量" not in html
+    assert "<h1>Data quality" in html and "数据质量" not in html
 
 
 def test_quality_lists_stay_in_the_viewers_jurisdiction(planted, tmp_path):

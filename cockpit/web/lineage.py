@@ -163,7 +163,7 @@ def lineage_html(views: Views, res, panel, lang: str, rows_behind: int | None = 
     out = (f'<section class="card" id="lineage"><h2>{esc(s["lineage"])}</h2><dl>{dl}</dl>'
            f'<h2>{esc(s["inputs"])}</h2><ul>{ins}</ul></section>'
            f'<section class="card" id="quality"><h2>{esc(s["quality"])}</h2>{quality}'
-           f'<p><a href="/quality?{esc(state_query(request.args))}">{esc(s["all_flags"])}</a></p></section>')
+           f'<p><a id="all-flags" href="/quality?{esc(state_query(request.args))}">{esc(s["all_flags"])}</a></p></section>')
     if views.sees_sql():
         blocks = [panel.spec.sql, *panel.spec.queries.values()] + ([case_sql] if case_sql else [])
         out += (f'<section class="card" id="sql"><h2>{esc(s["sql"])}</h2>'
@@ -265,8 +265,8 @@ def _quality_body(views: Views, res, page, lang: str) -> str:
     found = {f: (table, n, ex) for f, table, n, ex in flags}
     rows = []
     for f in FLAGS:
-        head, tail = _flag_cells(f, found.get(f.name, ("", 0, []))[1], found.get(f.name, ("", 0, []))[2], lang)
-        rows.append(f'<tr data-flag="{esc(f.name)}">{head}<td>{esc(s["kind_" + f.kind])}</td>{tail}</tr>')
+        named, counted = _flag_cells(f, found.get(f.name, ("", 0, []))[1], found.get(f.name, ("", 0, []))[2], lang)
+        rows.append(f'<tr data-flag="{esc(f.name)}">{named}<td>{esc(s["kind_" + f.kind])}</td>{counted}</tr>')
     rows = "".join(rows)
     table = (f'<section class="card"><div class="table-wrap"><table id="quality-flags"><thead><tr><th>{esc(s["flag"])}</th>'
              f'<th>{esc(s["table"])}</th><th>{esc(s["kind"])}</th><th>{esc(s["count"])}</th><th>{esc(s["examples"])}</th>'
