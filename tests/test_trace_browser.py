@@ -136,7 +136,7 @@ def test_a_ranking_row_opens_that_streets_indicator_points(trace_server, planted
 
 
 def test_a_stacked_segment_opens_that_runway_and_stage(trace_server, planted, page):
-    open_page(page, f"{trace_server.url}/ledger?period={PERIOD}")
+    open_page(page, f"{trace_server.url}/?period={PERIOD}")
     df = figure(planted, "ledger_runway_stage")
     # The first trace is the first stage; its first bar is the first runway having it.
     traces = page.evaluate("() => document.querySelector('#panel-ledger_runway_stage .js-plotly-plot').data"
@@ -158,6 +158,7 @@ def test_quality_from_the_navigation_in_both_languages(trace_server, page):
     assert link.inner_text() == "数据质量"
     page.locator("button.lang-btn").first.click()
     page.wait_for_function("() => document.querySelector('header.topbar nav a.quality-link').innerText === 'Data quality'")
+    settle(page)  # the page's own update in English first: leaving now would cut its callbacks short
     link.click()
     page.wait_for_url(re.compile(r"/quality\?.*lang=en"))
     name = "missing_coordinates"
@@ -179,6 +180,7 @@ def test_street_profile_officials_and_their_cases(trace_server, planted, page):
 
     open_page(page, f"{trace_server.url}/street?period={PERIOD}&street={S1}")
     grid = page.locator("#panel-street_officials")
+    grid.locator(".ag-row").first.wait_for()
     roles = grid.locator('.ag-row [col-id="department"]').all_inner_texts()
     rates = grid.locator('.ag-row [col-id="on_time_rate"]').all_inner_texts()
     assert any(r.strip() for r in roles) and any(r.strip() for r in rates)  # departments with on-time rates
