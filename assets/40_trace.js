@@ -1,12 +1,14 @@
 // Lineage and case links on panel headers (cockpit/web/shell.py: a.trace-link).
 // - Following one adds the page's state (the URL query) and the page path, so the list or the
 //   lineage is for exactly what the figure shows; the cases link also carries the last point
-//   clicked in that panel (plotly's own x / y / location / label / customdata, primitives only).
+//   clicked in that panel (plotly's own x / y / location / label / customdata and the trace's name,
+//   primitives only; for a table, the clicked row's fields).
+// - A click on a table row opens that row's cases (the panel's cases link, with the row).
 // - Each panel's lineage link gets the number of data-quality flags on its inputs (data-flags),
 //   fetched once per page state from /trace/flags.
 (function () {
   "use strict";
-  var POINT_KEYS = ["x", "y", "location", "label", "customdata"];
+  var POINT_KEYS = ["x", "y", "location", "label", "customdata", "curveNumber"];
 
   function primitive(v) {
     if (Array.isArray(v)) { v = v.length ? v[0] : null; }
@@ -25,6 +27,18 @@
         var v = primitive(p[k]);
         if (v !== null) { kept[k] = v; }
       });
+      var name = p.data && primitive(p.data.name);
+      if (name !== null && name !== undefined) { kept.name = name; }
+      // A Sankey link: the labels and flow positions of its two nodes.
+      var node = p.source && p.target && gd.data && gd.data[0] && gd.data[0].node;
+      if (node) {
+        [["source", p.source], ["target", p.target]].forEach(function (end) {
+          var i = typeof end[1].index === "number" ? end[1].index : end[1].pointNumber;
+          if (typeof i !== "number") { return; }
+          kept[end[0]] = primitive(node.label[i]);
+          kept[end[0] + "_at"] = primitive((node.customdata || [])[i]);
+        });
+      }
       panel.dataset.tracePoint = JSON.stringify(kept);
     });
   }
@@ -48,6 +62,21 @@
     var panel = t.closest("section.panel.kind-kpi");
     var link = panel && panel.querySelector("a.panel-cases");
     if (!link || !t.closest(".panel-content")) { return; }
+    link.click();
+  });
+
+  // A table row: its shown fields (AG Grid renders a row once per column container).
+  document.addEventListener("click", function (ev) {
+    var t = ev.target;
+    var rowEl = t && t.closest ? t.closest(".ag-row") : null;
+    var panel = rowEl && rowEl.closest("section.panel");
+    var link = panel && panel.querySelector("a.panel-cases");
+    if (!link || String(window.getSelection() || "")) { return; }
+    var grid = rowEl.closest(".ag-root-wrapper") || panel;
+    var row = {};
+    grid.querySelectorAll('.ag-row[row-index="' + rowEl.getAttribute("row-index") + '"] .ag-cell[col-id]')
+      .forEach(function (cell) { row[cell.getAttribute("col-id")] = cell.textContent.trim(); });
+    panel.dataset.tracePoint = JSON.stringify({row: row});
     link.click();
   });
 

@@ -88,7 +88,7 @@ def test_lineage_badge_and_quality_page(trace_server, page):
     assert flagged.count() == 9  # every requests flag planted
     assert page.locator("#sql").count() == 1  # logins off: the demo viewer is an admin, sees SQL
     save_screenshot(page, "trace_lineage")
-    page.locator("#quality a").click()
+    page.locator("#all-flags").click()
     page.wait_for_url(re.compile(r"/quality\?"))
     rows = page.locator("#quality-flags tbody tr")
     counts = {r.get_attribute("data-flag"): int(r.locator("td").nth(3).inner_text().replace(",", ""))
@@ -115,3 +115,88 @@ def test_phone_cases_and_english(trace_server, browser):
         save_screenshot(pg, "trace_quality_phone")
     finally:
         ctx.close()
+
+
+def test_a_ranking_row_opens_that_streets_indicator_points(trace_server, planted, page):
+    open_page(page, f"{trace_server.url}/?period={PERIOD}")
+    ranked = figure(planted, "ranking_streets")
+    street, score = ranked["street"].iloc[1], float(ranked["score"].iloc[1])
+    page.locator("#panel-ranking_streets .ag-row", has_text=street).locator('[col-id="street"]').first.click()
+    page.wait_for_url(re.compile(r"/cases/ranking_streets\?"))
+    rows = page.locator("#cases tbody tr")
+    assert _count(page) == rows.count() >= 1
+    assert set(page.locator("#cases tbody tr td:nth-child(1)").all_inner_texts()) == {street}
+    total = float(page.locator("#case-total").get_attribute("data-total"))
+    assert abs(total - score) <= 0.051  # the points add up to the score shown
+    save_screenshot(page, "trace_ranking_row_cases")
+    page.locator("#back").click()
+    page.wait_for_url(re.compile(rf"{re.escape(trace_server.url)}/\?"))
+    settle(page)
+    assert page.problems == [], page.problems
+
+
+def test_a_stacked_segment_opens_that_runway_and_stage(trace_server, planted, page):
+    open_page(page, f"{trace_server.url}/?period={PERIOD}")
+    df = figure(planted, "ledger_runway_stage")
+    # The first trace is the first stage; its first bar is the first runway having it.
+    traces = page.evaluate("() => document.querySelector('#panel-ledger_runway_stage .js-plotly-plot').data"
+                           ".map(t => ({name: t.name, y: t.y, x: t.x}))")
+    first = traces[0]
+    page.locator("#panel-ledger_runway_stage .barlayer .trace").first.locator(".point path").first.click(force=True)
+    page.wait_for_function("() => !!document.querySelector('#panel-ledger_runway_stage').dataset.tracePoint")
+    settle(page)
+    page.locator("#panel-ledger_runway_stage a.panel-cases").click()
+    page.wait_for_url(re.compile(r"/cases/ledger_runway_stage\?"))
+    stage_rows = df[df["runway"] == first["y"][0]]
+    assert len(first["y"]) >= 1 and _count(page) == int(first["x"][0]) <= int(stage_rows["apps"].sum())
+    assert page.locator(".chips span").count() >= 2  # the runway and the stage clicked
+
+
+def test_quality_from_the_navigation_in_both_languages(trace_server, page):
+    open_page(page, f"{trace_server.url}/requests?period={PERIOD}")
+    link = page.locator("header.topbar nav a.quality-link")
+    assert link.inner_text() == "数据质量"
+    page.locator("button.lang-btn").first.click()
+    page.wait_for_function("() => document.querySelector('header.topbar nav a.quality-link').innerText === 'Data quality'")
+    settle(page)  # the page's own update in English first: leaving now would cut its callbacks short
+    link.click()
+    page.wait_for_url(re.compile(r"/quality\?.*lang=en"))
+    name = "missing_coordinates"
+    page.locator(f'#quality-flags tr[data-flag="{name}"] a.flag-cases').click()
+    page.wait_for_url(re.compile(rf"/cases/quality-{name}\?"))
+    assert _count(page) == sum(len(v) for v in PLANTED[name].values())
+    assert page.locator("#cases th").first.inner_text().startswith("Request")
+    save_screenshot(page, "trace_quality_flag_cases")
+    page.locator("#back").click()
+    page.wait_for_url(re.compile(r"/quality\?"))
+    page.locator("#quality-children a").first.click()  # drill to a sub-region
+    page.wait_for_url(re.compile(r"/quality\?.*region=33"))
+    assert page.locator("#quality-flags tbody tr").count() >= 10
+    assert page.problems == [], page.problems
+
+
+def test_street_profile_officials_and_their_cases(trace_server, planted, page):
+    from quality_support import S1
+
+    open_page(page, f"{trace_server.url}/street?period={PERIOD}&street={S1}")
+    grid = page.locator("#panel-street_officials")
+    grid.locator(".ag-row").first.wait_for()
+    roles = grid.locator('.ag-row [col-id="department"]').all_inner_texts()
+    rates = grid.locator('.ag-row [col-id="on_time_rate"]').all_inner_texts()
+    assert any(r.strip() for r in roles) and any(r.strip() for r in rates)  # departments with on-time rates
+    df = figure(planted, "street_officials", street=S1)
+    dept = next(d for d in df["department"] if d)
+    n = int(df[df["department"] == dept]["requests"].iloc[0])
+    grid.locator(".ag-row", has_text=dept).locator('[col-id="department"]').first.click()
+    page.wait_for_url(re.compile(r"/cases/street_officials\?"))
+    assert _count(page) == n
+    assert set(page.locator("#cases tbody tr td:nth-child(12)").all_inner_texts()) == {dept}
+    save_screenshot(page, "trace_officials_cases")
+
+
+def test_briefing_link_downloads_the_pdf(trace_server, page):
+    open_page(page, f"{trace_server.url}/?period={PERIOD}")
+    with page.expect_download(timeout=180_000) as dl:
+        page.locator("a.brief-link").click()
+    data = open(dl.value.path(), "rb").read()
+    assert data.startswith(b"%PDF")

@@ -45,7 +45,9 @@ _STATUS_RANK = ("CASE status WHEN 'received' THEN 0 WHEN 'relayed' THEN 1 WHEN '
 
 @dataclass(frozen=True)
 class Flag:
-    """One data-quality rule: its name, the table it checks, labels and the SQL that finds rows."""
+    """One data-quality rule: its name, the table it checks, labels and the SQL that finds rows.
+    A state flag on requests also has `condition`, the same rule on one request's columns, so a
+    case list of requests (`cockpit.cases`) can show exactly the flagged ones."""
 
     name: str
     table: str
@@ -53,56 +55,54 @@ class Flag:
     zh: str
     en: str
     sql: str
+    condition: str | None = None
 
+
+def _requests_flag(name: str, zh: str, en: str, condition: str) -> Flag:
+    """A state flag on the requests the snapshot holds: those meeting `condition`."""
+    return Flag(name, "requests", "state", zh, en,
+                f"select street_code, request_id from requests where {condition}", condition)
+
+
+def _first_seen(name: str, column: str, zh: str, en: str) -> Flag:
+    """An arrival flag: a value of `column` the snapshot before never had."""
+    return Flag(name, "requests", "arrival", zh, en,
+                f"select street_code, request_id from drop_requests where {column} not in "
+                f"(select distinct {column} from previous_requests where {column} is not null)")
+
+
+#: The latest month of street metrics (both street flags look at it).
+_LATEST_METRICS = "(select max(period) from street_metrics)"
 
 FLAGS: tuple[Flag, ...] = (
-    Flag("closed_without_handled_time", "requests", "state", "已办结但缺处理时间",
-         "Closed without a handling time",
-         "select street_code, request_id from requests "
-         "where (status = 'closed' or closed_at is not null) and handled_at is null"),
-    Flag("stage_time_missing", "requests", "state", "环节时间缺失",
-         "Stage time missing",
-         f"select street_code, request_id from requests where "
-         f"(relayed_at is null and ({_STATUS_RANK} >= 1 or dispatched_at is not null "
-         f"or handled_at is not null or closed_at is not null)) "
-         f"or (dispatched_at is null and ({_STATUS_RANK} >= 2 or handled_at is not null "
-         f"or closed_at is not null))"),
-    Flag("missing_coordinates", "requests", "state", "缺少坐标",
-         "No coordinates",
-         "select street_code, request_id from requests where lon is null or lat is null"),
-    Flag("dispatched_without_department", "requests", "state", "已派单但无承办部门",
-         "Dispatched without a department",
-         f"select street_code, request_id from requests where dept_code is null and {_STATUS_RANK} >= 2"),
-    Flag("missing_due_time", "requests", "state", "缺少办理时限",
-         "No due time",
-         "select street_code, request_id from requests where due_at is null"),
-    Flag("due_before_received", "requests", "state", "时限早于受理时间",
-         "Due before received",
-         "select street_code, request_id from requests where due_at < received_at"),
-    Flag("new_category", "requests", "arrival", "本批新出现的诉求类别",
-         "Category first seen in this drop",
-         "select street_code, request_id from drop_requests "
-         "where category not in (select distinct category from previous_requests where category is not null)"),
-    Flag("new_channel", "requests", "arrival", "本批新出现的渠道",
-         "Channel first seen in this drop",
-         "select street_code, request_id from drop_requests "
-         "where channel not in (select distinct channel from previous_requests where channel is not null)"),
+    _requests_flag("closed_without_handled_time", "已办结但缺处理时间", "Closed without a handling time",
+                   "(status = 'closed' or closed_at is not null) and handled_at is null"),
+    _requests_flag("stage_time_missing", "环节时间缺失", "Stage time missing",
+                   f"(relayed_at is null and ({_STATUS_RANK} >= 1 or dispatched_at is not null "
+                   f"or handled_at is not null or closed_at is not null)) "
+                   f"or (dispatched_at is null and ({_STATUS_RANK} >= 2 or handled_at is not null "
+                   f"or closed_at is not null))"),
+    _requests_flag("missing_coordinates", "缺少坐标", "No coordinates", "lon is null or lat is null"),
+    _requests_flag("dispatched_without_department", "已派单但无承办部门", "Dispatched without a department",
+                   f"dept_code is null and {_STATUS_RANK} >= 2"),
+    _requests_flag("missing_due_time", "缺少办理时限", "No due time", "due_at is null"),
+    _requests_flag("due_before_received", "时限早于受理时间", "Due before received", "due_at < received_at"),
+    _first_seen("new_category", "category", "本批新出现的诉求类别", "Category first seen in this drop"),
+    _first_seen("new_channel", "channel", "本批新出现的渠道", "Channel first seen in this drop"),
     Flag("late_update_after_closing", "requests", "arrival", "办结后很久才更新",
          f"Updated more than {LATE_UPDATE_DAYS} days after closing",
          f"select street_code, request_id from drop_requests "
          f"where closed_at is not null and updated_at > closed_at + interval {LATE_UPDATE_DAYS} day"),
     Flag("street_without_metrics", "street_metrics", "state", "最新月份无考核数据的街道",
          "Street without metrics in the latest month",
-         "select r.region_code, r.region_code from regions r where r.level = 'street' "
-         "and (select max(period) from street_metrics) is not null "
-         "and not exists (select 1 from street_metrics m where m.street_code = r.region_code "
-         "and m.period = (select max(period) from street_metrics))"),
+         f"select r.region_code, r.region_code from regions r where r.level = 'street' "
+         f"and {_LATEST_METRICS} is not null "
+         f"and not exists (select 1 from street_metrics m where m.street_code = r.region_code "
+         f"and m.period = {_LATEST_METRICS})"),
     Flag("street_metrics_incomplete", "street_metrics", "state", "最新月份考核指标不全",
          "Street missing some indicators in the latest month",
-         "select m.street_code, m.street_code from street_metrics m "
-         "where m.period = (select max(period) from street_metrics) "
-         "group by m.street_code "
-         "having count(distinct m.indicator) < (select count(*) from indicators)"),
+         f"select m.street_code, m.street_code from street_metrics m where m.period = {_LATEST_METRICS} "
+         "group by m.street_code having count(distinct m.indicator) < (select count(*) from indicators)"),
     Flag("item_without_owner", "ledger_items", "state", "清单事项无责任部门",
          "Ledger item without an owning department",
          "select a.region_code, i.item_id from ledger_items i join reform_apps a using (app_id) "

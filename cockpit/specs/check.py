@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from cockpit.cases import declared_statement, match_params
+from cockpit.cases import all_statements, match_params
 from cockpit.db import Database
 from cockpit.filters import FilterState, resolve
 from cockpit.query import QueryError, refusals, run_sql
@@ -62,19 +62,25 @@ def check_cases(panel, ctx, db: Database, figure_columns: set[str]) -> list[Spec
     """The `[cases]` statement refused or failing on the live snapshot, or matching columns the
     figure does not return."""
     c = panel.spec.cases
-    unknown = sorted(set(c.match) - figure_columns)
-    if unknown:
-        return [SpecError(panel.file, "cases.match", f"column(s) {', '.join(unknown)} not in the SQL result "
-                                                     f"(it has: {', '.join(sorted(figure_columns))})")]
-    sql = declared_statement(c.relation, c.period, c.where, c.match)
-    refused = refusals(db, ctx.snapshot, sql)
-    if refused:
-        return [SpecError(panel.file, "cases", msg) for msg in refused]
+    # a Sankey's clicks name flow positions (its `node_columns`), not result columns
+    nodes = {n for n in getattr(panel.options, "node_columns", ()) if n}
+    named = {"cases.match": set(c.match) - nodes, "cases.series": set(c.series), "cases": c.figure_columns(),
+             "cases.compare": c.compare.figure_columns() if c.compare else set()}
+    for key, columns in named.items():
+        unknown = sorted(columns - figure_columns)
+        if unknown:
+            return [SpecError(panel.file, key, f"column(s) {', '.join(unknown)} not in the SQL result "
+                                               f"(it has: {', '.join(sorted(figure_columns))})")]
     extra = {param: None for _, _, param in match_params(c.match)}
-    try:
-        run_sql(sql, ctx, db=db, limit=0, extra=extra)
-    except QueryError as exc:
-        return [SpecError(panel.file, "cases", f"does not run on snapshot {ctx.snapshot}: {exc}")]
+    for sql in all_statements(c):
+        key = "cases"
+        refused = refusals(db, ctx.snapshot, sql)
+        if refused:
+            return [SpecError(panel.file, key, msg) for msg in refused]
+        try:
+            run_sql(sql, ctx, db=db, limit=0, extra=extra)
+        except QueryError as exc:
+            return [SpecError(panel.file, key, f"does not run on snapshot {ctx.snapshot}: {exc}")]
     return []
 
 

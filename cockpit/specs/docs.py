@@ -89,6 +89,7 @@ def render_panels_markdown() -> str:
     for name, rel in CASE_RELATIONS.items():
         cols = ", ".join(f"`{c.name}`" for c in rel.columns)
         out.append(f"| `{name}` | {cols} | {rel.description} |")
+    out += _shipped_cases()
     out += ["", "## Page file (`layouts/<id>.toml`)", ""]
     out += _options_table(PageSpec)
     out += ["", "A grid (`[page]`, `[wall.\"16:9\"]`):", ""]
@@ -105,6 +106,33 @@ def render_panels_markdown() -> str:
         out += _options_table(visual.options) + [""]
     out += _visual_interface()
     return "\n".join(out).rstrip() + "\n"
+
+
+def _shipped_cases() -> list[str]:
+    """Each shipped panel's drill-through: its case relation and what its list equals, or why it has none."""
+    from cockpit.settings import get_settings
+    from cockpit.specs.loader import load_catalog
+
+    out = ["", "### The shipped panels' cases", "",
+           "Every panel of `layouts/panels/` either opens the rows behind its figure or says why it has none "
+           "(`no_cases`). *equals*: which result columns the list's count, counted rows, rate or sum equal "
+           "(the tests check each on a drop with planted problems).", "",
+           "| panel | cases | a click narrows by | equals | comparison side |", "|---|---|---|---|---|"]
+    for pid, panel in sorted(load_catalog(get_settings().layouts).panels.items()):
+        c = panel.spec.cases
+        if c is None:
+            why = panel.spec.no_cases.en if panel.spec.no_cases else "—"
+            out.append(f"| `{pid}` | none: {why} | | | |")
+            continue
+        clicks = ", ".join(f"`{k}` → `{v}`" for k, v in c.match.items())
+        clicks += (", " if clicks and c.series else "") + ", ".join(f"`{k}` bar" for k in c.series)
+        equals = ", ".join(f"{what} = `{col}`" for what, col in
+                           (("count", c.figure), ("counted", c.figure_counted), ("rate", c.figure_rate),
+                            ("sum", c.figure_total)) if col)
+        side = "yes" if c.compare else ""
+        out.append(f"| `{pid}` | `{c.relation}`{' (counts: `' + c.counts + '`)' if c.counts else ''} | {clicks} | "
+                   f"{equals} | {side} |")
+    return out
 
 
 def _visual_interface() -> list[str]:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from cockpit.db import Database, get_db
 from cockpit.query import sql_rules, validate_statement
-from cockpit.cases import declared_statement
+from cockpit.cases import all_statements
 from cockpit.sqlguard import Rules, problems as sql_problems, static_rules
 from cockpit.store import StoreError
 from cockpit.specs.errors import SpecError, pydantic_errors as _pydantic_errors, read_toml as _read_toml
@@ -106,10 +106,10 @@ def load_panel(path: Path, root: Path, errors: list[SpecError], rules: Rules | N
             ok = False
     if spec.cases is not None:
         # The drill-through is panel SQL too: one SELECT, reading only what panels may read.
-        cases_sql = declared_statement(spec.cases.relation, spec.cases.period, spec.cases.where, spec.cases.match)
-        for refused in [p for p in [validate_statement(cases_sql)] if p] or sql_problems(cases_sql, rules or static_rules()):
-            errors.append(SpecError(rel, "cases", refused))
-            ok = False
+        for cases_sql in all_statements(spec.cases):
+            for refused in [p for p in [validate_statement(cases_sql)] if p] or sql_problems(cases_sql, rules or static_rules()):
+                errors.append(SpecError(rel, "cases", refused))
+                ok = False
     for name in spec.queries:
         if name in visual.renamed_queries:
             new = visual.renamed_queries[name]

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cockpit.cases import AREA_NAME_MATCH, CASE_RELATIONS, REGION_MATCH
+from cockpit.cases import AREA_NAME_MATCH, CASE_RELATIONS, MONTH_MATCH, REGION_MATCH
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.text import Text
 
@@ -31,7 +31,43 @@ class CrossFilter(BaseModel):
         return v
 
 
-class CasesSpec(BaseModel):
+def _one_condition(text: str | None, key: str) -> None:
+    if text is not None and (";" in text or "--" in text):
+        raise ValueError(f"{key} must be one condition (no ';' or comments)")
+
+
+class CaseFigures(BaseModel):
+    """Which of the figure's result columns a list's numbers equal (checked by the tests, shown to readers)."""
+
+    figure: str | None = Field(default=None, description="the figure column the list's count equals")
+    figure_counted: str | None = Field(default=None, description="the figure column the counted rows (`counts`) equal")
+    figure_rate: str | None = Field(default=None, description="the figure column equal to counted ÷ count (a rate)")
+    figure_total: str | None = Field(default=None, description="the figure column the sum of `total` equals")
+
+    def figure_columns(self) -> set[str]:
+        return {c for c in (self.figure, self.figure_counted, self.figure_rate, self.figure_total) if c}
+
+
+class CasesCompare(CaseFigures):
+    """The comparison side of a figure's cases (a KPI's `previous`): another window, condition or numerator."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: str = Field(default="$cmp_start", description="SQL over $parameters: the first moment of the "
+                                                          "comparison window (e.g. $period_start - interval 1 year)")
+    end: str = Field(default="$cmp_end", description="SQL over $parameters: the end (exclusive) of the window")
+    where: str | None = Field(default=None, description="the condition of the comparison's rows (default: `where`), "
+                                                        "e.g. like for like: c.closed_at < cast($cmp_as_of as timestamp) "
+                                                        "+ interval 1 day")
+    counts: str | None = Field(default=None, description="the comparison's numerator condition (default: `counts`)")
+
+    @model_validator(mode="after")
+    def _conditions(self) -> "CasesCompare":
+        for key in ("start", "end", "where", "counts"):
+            _one_condition(getattr(self, key), f"compare.{key}")
+        return self
+
+
+class CasesSpec(CaseFigures):
     """The drill-through of a panel: the rows behind its figure (see `cockpit.cases`)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -42,7 +78,19 @@ class CasesSpec(BaseModel):
                                                          "values only as $parameters, e.g. c.overdue")
     match: dict[str, str] = Field(default_factory=dict, description="figure result column → case column "
                                   f"(or \"{REGION_MATCH}\": in that region's subtree; \"{AREA_NAME_MATCH}\": in the subtree "
-                                  "of the child of $map_parent so named), for a clicked point")
+                                  f"of the child of $map_parent so named; \"{MONTH_MATCH}<column>\": that column in the month the value "
+                                  "starts with), "
+                                  "for a clicked point")
+    counts: str | None = Field(default=None, description="for a rate: the numerator's condition on a row (the list "
+                                                         "is the denominator's rows, a column says which count)")
+    counts_label: Text | None = Field(default=None, description="the name of that column (default 计入分子 / Counted)")
+    total: str | None = Field(default=None, description="a numeric column of the relation whose sum the list shows "
+                                                         "(e.g. contribution: a street's points add up to its score)")
+    series: dict[str, str] = Field(default_factory=dict, description="for bars of several value columns: value column "
+                                   "→ the condition of a clicked bar of that column, or \"compare\" (it opens the "
+                                   "comparison's list)")
+    compare: CasesCompare | None = Field(default=None, description="[cases.compare]: the comparison side's window, "
+                                                                  "condition and numerator (a second list)")
 
     @model_validator(mode="after")
     def _columns(self) -> "CasesSpec":
@@ -51,16 +99,29 @@ class CasesSpec(BaseModel):
             raise ValueError(f"relation {self.relation!r} is not a case relation; use one of "
                              + ", ".join(CASE_RELATIONS))
         names = [c.name for c in relation.columns] + [relation.key, relation.region_column]
-        if self.period is not None and self.period not in names:
+        if self.period is not None and not _is_column(self.period, relation):
             raise ValueError(f"period column {self.period!r} is not a column of {self.relation!r} "
                              f"({', '.join(dict.fromkeys(names))})")
         for column, target in self.match.items():
-            if target not in (REGION_MATCH, AREA_NAME_MATCH) and target not in names:
+            plain = target.removeprefix(MONTH_MATCH)
+            if target not in (REGION_MATCH, AREA_NAME_MATCH) and not _is_column(plain, relation):
                 raise ValueError(f"match {column!r} → {target!r}: not a column of {self.relation!r} "
-                                 f"({', '.join(dict.fromkeys(names))}) nor {REGION_MATCH!r} or {AREA_NAME_MATCH!r}")
-        if self.where is not None and (";" in self.where or "--" in self.where):
-            raise ValueError("where must be one condition (no ';' or comments)")
+                                 f"({', '.join(dict.fromkeys(names))}) nor {REGION_MATCH!r}, {AREA_NAME_MATCH!r} "
+                                 f"or {MONTH_MATCH!r}<column>")
+        if self.total is not None and relation.column(self.total) is None:
+            raise ValueError(f"total {self.total!r} is not a column of {self.relation!r}")
+        _one_condition(self.where, "where")
+        _one_condition(self.counts, "counts")
+        for column, condition in self.series.items():
+            _one_condition(condition, f"series.{column}")
+            if condition == "compare" and self.compare is None:
+                raise ValueError(f"series.{column} opens the comparison: declare [cases.compare]")
         return self
+
+
+def _is_column(name: str, relation) -> bool:
+    """A column of the relation's SELECT, shown or not (e.g. requests' handling_level)."""
+    return relation.column(name) is not None or re.search(rf"\b{re.escape(name)}\b", relation.sql) is not None
 
 
 class WallOverride(BaseModel):
@@ -92,6 +153,8 @@ class PanelSpec(BaseModel):
     wall: WallOverride | None = Field(default=None, description="title and options that differ on a display wall")
     cases: CasesSpec | None = Field(default=None, description="[cases] relation = \"requests\", period = \"received_at\": "
                                                                "the rows behind the figure, one click away")
+    no_cases: Text | None = Field(default=None, description="why the panel has no rows behind it (a text, a what-if, "
+                                                             "an analyst table without a case relation), instead of [cases]")
 
     @field_validator("id")
     @classmethod
@@ -99,6 +162,12 @@ class PanelSpec(BaseModel):
         if not ID.match(v):
             raise ValueError("panel file names must be lower_snake_case (a-z, 0-9, _), starting with a letter")
         return v
+
+    @model_validator(mode="after")
+    def _cases_or_why_not(self) -> "PanelSpec":
+        if self.cases is not None and self.no_cases is not None:
+            raise ValueError("declare either [cases] or no_cases (why there are none), not both")
+        return self
 
 
 class Grid(BaseModel):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from cockpit.text import Text
 
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (reads_nothing, PALETTE, Format, Options, RenderContext, Visual, base_layout, clicked_value,
                                   empty_figure, plain)
 
@@ -111,7 +114,17 @@ def render(df: pd.DataFrame, o: BarOptions, ctx: RenderContext) -> dict:
 
 
 def point_value(point: dict, o: BarOptions, column: str):
-    """A clicked bar's value of `column`: the categories are on y when the chart is horizontal."""
+    """A clicked bar's value of `column`: the categories are on y when the chart is horizontal; the
+    series (long format) is the clicked trace's name; a value column of several (wide format) has
+    a value only when the clicked bar is of that column."""
+    if o.series and column == o.series:
+        name = point.get("name")
+        return html.unescape(name) if isinstance(name, str) else None
+    ys = _ys(o)
+    if len(ys) > 1 and column in ys:
+        # one trace per value column, in order: the clicked bar's value when it is this column's
+        on = point.get("curveNumber") == ys.index(column)
+        return clicked_value({"x": point.get("x"), "y": point.get("y")}, "x" if o.horizontal else "y") if on else None
     if column == o.x:
         axis = "y" if o.horizontal else "x"
     elif column == o.y:
@@ -121,6 +134,6 @@ def point_value(point: dict, o: BarOptions, column: str):
     return clicked_value(point, axis)
 
 
-VISUAL = Visual(name="bar", reads=reads_nothing,
+VISUAL = Visual(key_number=keynumbers.bar, name="bar", reads=reads_nothing,
                 options=BarOptions, render=render, columns=_columns, point_value=point_value,
                 description="bar / grouped / stacked bar chart")

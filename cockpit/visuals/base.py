@@ -253,6 +253,11 @@ class Visual:
         "cross-filters (default: customdata, else the x or y coordinate the options put it on, else the label)",
         point_value)
 
+    key_number: Callable[[pd.DataFrame, Any, RenderContext], str] | None = _doc(
+        "`key_number(df, options, ctx)`: the panel's key number in one line of the viewer's language, for the "
+        "briefing (a KPI's value, unit and change; a chart's total or leader; a table's top row and count); "
+        "None: the first value and the row count")
+
     def __post_init__(self) -> None:
         if not isinstance(self.queries, Mapping):  # a plain list of names: no columns required
             object.__setattr__(self, "queries", {name: () for name in self.queries})

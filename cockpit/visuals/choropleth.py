@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from cockpit.filters import FilterState
 from cockpit.geo import children_geojson, children_url
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import Format, Options, PanelContext, RenderContext, Visual, base_layout, plain
 
 
@@ -148,6 +149,6 @@ def reads(p: PanelContext) -> list:
     return [p.res.ctx.map_parent, p.res.ctx.region]
 
 
-VISUAL = Visual(name="choropleth", reads=reads, options=ChoroplethOptions, render=render, columns=_columns,
+VISUAL = Visual(key_number=keynumbers.choropleth, name="choropleth", reads=reads, options=ChoroplethOptions, render=render, columns=_columns,
                 description="map of the selected region's children coloured by a value; click to drill down",
                 prepare=prepare, update_key=update_key, update=update, click=click)

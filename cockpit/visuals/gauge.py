@@ -7,6 +7,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import Field
 
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (reads_nothing, Format, Options, RenderContext, Threshold, Visual, base_layout, empty_figure,
                                   plain, require_columns, rgba, threshold_color, to_float)
 
@@ -122,6 +123,6 @@ def render(df: pd.DataFrame, o: GaugeOptions, ctx: RenderContext) -> dict:
     return _progress(df, o, ctx) if o.mode == "progress" else _dial(df, o, ctx)
 
 
-VISUAL = Visual(name="gauge", reads=reads_nothing,
+VISUAL = Visual(key_number=keynumbers.gauge, name="gauge", reads=reads_nothing,
                 options=GaugeOptions, render=render, columns=_columns,
                 description="dial or bullet gauge of one value against a maximum, or progress bars per row")

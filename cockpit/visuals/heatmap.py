@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.colors
 from pydantic import Field, field_validator
 
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (reads_nothing, Format, Options, RenderContext, Visual, base_layout, empty_figure, plain,
                                   require_columns, to_float)
 
@@ -130,6 +131,6 @@ def render(df: pd.DataFrame, o: HeatmapOptions, ctx: RenderContext) -> dict:
     return {"data": [trace], "layout": layout}
 
 
-VISUAL = Visual(name="heatmap", reads=reads_nothing,
+VISUAL = Visual(key_number=keynumbers.heatmap, name="heatmap", reads=reads_nothing,
                 options=HeatmapOptions, render=render, columns=_columns,
                 description="heatmap of long-format rows (x, y, value) with ordering, colour scale and cell text")

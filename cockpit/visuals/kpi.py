@@ -11,6 +11,7 @@ from pydantic import Field
 
 from cockpit.filters import NO_COMPARISON
 from cockpit.text import Text
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (PanelContext, Format, Options, RenderContext, Threshold, Visual, base_layout, plain,
                                   threshold_color)
 
@@ -103,6 +104,35 @@ def _figures(df: pd.DataFrame, o: KpiOptions) -> tuple[float | None, float | Non
     return value, ref, suffix
 
 
+figures = _figures
+
+
+def _change(o: KpiOptions, value: float, ref: float, lang: str) -> tuple[float, str, str]:
+    """(change, its size as shown, arrow) of a value against its comparison (ref not 0)."""
+    change = (value - ref) / abs(ref) if o.relative else value - ref
+    if in_points(o):
+        text = format(abs(change) * 100, f".{_decimals(o.format.d3)}f") + POINTS[lang].rstrip()
+    else:
+        text = format(abs(change), ".1%") if o.relative else o.format.apply(abs(change) / o.format.scale)
+    return change, text, "▲" if change > 0 else "▼" if change < 0 else "–"
+
+
+def change_text(o: KpiOptions, value: float | None, ref: float | None, ctx: RenderContext) -> str:
+    """The change in words, e.g. "▲ 5.2% 较对比期（11-01–11-25 vs 10-01–10-25）" ('' without one)."""
+    if value is None or ref in (None, 0):
+        return ""
+    _, text, arrow = _change(o, value, ref, ctx.lang)
+    span = compared_text(o, ctx)
+    if ctx.lang == "zh":
+        return f"较对比期 {arrow} {text}" + (f"（{span}）" if span else "")
+    return f"{arrow} {text} vs comparison" + (f" ({span})" if span else "")
+
+
+def note_text(df: pd.DataFrame, o: KpiOptions) -> str:
+    """The tile's warning (e.g. a veto) or caption line, if any."""
+    return _text(df, o.note) or _text(df, o.caption)
+
+
 def _decimals(d3: str) -> int:
     """Decimals of a d3 format ('.1%' → 1)."""
     digits = d3.replace("~", "").rstrip("%f").rpartition(".")[2]
@@ -187,13 +217,8 @@ def wall(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> html.Div:
         html.Span(shown, className="wall-flip", **{"data-value": shown}),
         html.Span(suffix, className="wall-kpi__suffix") if value is not None and suffix else None])]
     if ref not in (None, 0) and value is not None:
-        change = (value - ref) / abs(ref) if o.relative else value - ref
-        if in_points(o):
-            text = format(abs(change) * 100, f".{_decimals(o.format.d3)}f") + POINTS[ctx.lang].rstrip()
-        else:
-            text = format(abs(change), ".1%") if o.relative else o.format.apply(abs(change) / o.format.scale)
+        change, text, arrow = _change(o, value, ref, ctx.lang)
         good = (change > 0) == o.higher_is_better
-        arrow = "▲" if change > 0 else "▼" if change < 0 else "–"
         vs = compared_text(o, ctx) or ("较对比期" if ctx.lang == "zh" else "vs comparison")
         parts.append(html.Div(className="wall-kpi__delta " + ("wall-good" if good or change == 0 else "wall-bad"),
                               children=[html.Span(f"{arrow} {text}"), html.Span(vs, className="wall-kpi__vs")]))
@@ -212,7 +237,7 @@ def reads(p: PanelContext) -> list[str]:
                              q.score_cmp_period)]
 
 
-VISUAL = Visual(name="kpi", reads=reads, options=KpiOptions, render=render, columns=_columns,
+VISUAL = Visual(key_number=keynumbers.kpi, name="kpi", reads=reads, options=KpiOptions, render=render, columns=_columns,
                 queries={SPARKLINE: ("x", "y")}, renamed_queries={"spark": SPARKLINE},
                 description=f"KPI tile with comparison delta, sparkline (extra query '{SPARKLINE}' with x, y) "
                             "and thresholds", wall=wall)

@@ -15,6 +15,7 @@ import pandas as pd
 from dash import ALL, MATCH, Input, Output, State, ctx as dash_ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (Host, RenderContext, Visual, localized, no_data_text, reads_nothing, rgba, safe_id,
                                   to_float)
 from cockpit.visuals.ranking_table import (MAX_ROWS, MAX_SEARCH, SEARCH_FROM, SEARCH_TEXT, RankingTableOptions,
@@ -231,7 +232,7 @@ def register_callbacks(app, host: Host) -> None:
     )(body)
 
 
-VISUAL = Visual(name="table", reads=reads_nothing, options=RankingTableOptions, render=render, columns=_columns,
+VISUAL = Visual(key_number=keynumbers.ranking_table, name="table", reads=reads_nothing, options=RankingTableOptions, render=render, columns=_columns,
                 output="component", wall=wall, register_callbacks=register_callbacks,
                 description="light ranking table rendered on the server (no AG Grid): sort, search, pager, "
                             "sticky header, number formats, in-cell bars, ▲/▼ changes and highlights")

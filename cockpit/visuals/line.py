@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (reads_nothing, PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure,
                                   plain, require_columns, rgba, to_float)
 
@@ -115,6 +116,6 @@ def render(df: pd.DataFrame, o: LineOptions, ctx: RenderContext) -> dict:
     return {"data": data, "layout": layout}
 
 
-VISUAL = Visual(name="line", reads=reads_nothing,
+VISUAL = Visual(key_number=keynumbers.line, name="line", reads=reads_nothing,
                 options=LineOptions, render=render, columns=_columns,
                 description="line / stacked area chart, wide or long format, optional dashed comparison period")

@@ -17,6 +17,7 @@ from dash_ag_grid import AgGrid
 from pydantic import BaseModel, ConfigDict, Field
 
 from cockpit.text import Text
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import reads_nothing, Format, Options, RenderContext, Visual, no_data_text, rgba, to_float
 
 GOOD_CLASS = "cockpit-cell-good"  # a change in the good direction (green ▲ when up is good)
@@ -311,7 +312,14 @@ def _compare(x: float, op: str, value: float | str) -> bool:
             "==": x == value, "!=": x != value}[op]
 
 
-VISUAL = Visual(name="ranking_table", reads=reads_nothing,
+def point_value(point: dict, o: RankingTableOptions, column: str) -> Any:
+    """A clicked row's value of `column` (the row's shown fields, as the browser sends them)."""
+    row = point.get("row")
+    return row.get(column) if isinstance(row, dict) else None
+
+
+VISUAL = Visual(key_number=keynumbers.ranking_table, name="ranking_table", reads=reads_nothing,
                 options=RankingTableOptions, render=render, columns=_columns,
                 output="component", wall=wall, register_callbacks=register_callbacks,
+                point_value=point_value,
                 description="sortable ranking table with number formats, in-cell bars, ▲/▼ changes and highlights")

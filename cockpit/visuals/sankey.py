@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from cockpit.fields import CROSS_FILTER_FIELDS
 from cockpit.filters import FilterState, valid_filter_value
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (reads_nothing, PALETTE, Format, Options, RenderContext, Visual, base_layout, empty_figure,
                                   plain, require_columns, rgba, to_float)
 
@@ -28,6 +29,16 @@ class SankeyOptions(Options):
         default_factory=list, description="the cross-filter field of the nodes at each position of the flow, "
         "first the sources (e.g. [\"channel\", \"handling_level\"]; \"\" for a position that does not filter): a "
         "click on such a node filters the page by its name, a second click clears it")
+
+    node_columns: list[str | None] = Field(
+        default_factory=list, description="the case column (`[cases] match`) the nodes at each position name, "
+        "first the sources (e.g. [\"channel\", \"handling_level\", \"outcome\"]; \"\" for none): a clicked node "
+        "or link opens the cases of its node(s)")
+
+    @field_validator("node_columns")
+    @classmethod
+    def _blank_is_none(cls, v: list[str | None]) -> list[str | None]:
+        return [c or None for c in v]
 
     @field_validator("node_filters")
     @classmethod
@@ -138,7 +149,24 @@ def click(state: FilterState, point: dict, o: SankeyOptions) -> FilterState | No
     return state.with_(filters=filters)
 
 
-VISUAL = Visual(name="sankey", reads=reads_nothing,
+def point_value(point: dict, o: SankeyOptions, column: str):
+    """The name a clicked node (or either end of a clicked link) gives the `node_columns` entry
+    `column`: the node at that column's position, as shown (the web layer maps a translated name back)."""
+    if column not in o.node_columns:
+        return None
+    at = o.node_columns.index(column)
+    if "source" in point:  # a link: its two ends
+        ends = [(point.get("source_at"), point.get("source")), (point.get("target_at"), point.get("target"))]
+    else:
+        ends = [(point.get("customdata"), point.get("label"))]
+    for position, label in ends:
+        if position == at and isinstance(label, str):
+            return html.unescape(label)
+    return None
+
+
+VISUAL = Visual(key_number=keynumbers.sankey, name="sankey", reads=reads_nothing,
                 options=SankeyOptions, render=render, columns=_columns, click=click,
+                point_value=point_value,
                 description="Sankey of flows: one row per link (source, target, value), any number of stages; "
                             "nodes can filter the page (`node_filters`)")

@@ -11,6 +11,7 @@ import pandas as pd
 from dash import html
 from pydantic import Field
 
+from cockpit.visuals import keynumbers
 from cockpit.visuals.base import reads_nothing, Options, RenderContext, Visual, no_data_text, require_columns
 
 
@@ -90,6 +91,6 @@ def render(df: pd.DataFrame, o: TickerOptions, ctx: RenderContext) -> html.Div:
                     className="cockpit-ticker" + (" cockpit-ticker--animated" if animated else "") + wall, **extra)
 
 
-VISUAL = Visual(name="ticker", reads=reads_nothing,
+VISUAL = Visual(key_number=keynumbers.ticker, name="ticker", reads=reads_nothing,
                 options=TickerOptions, render=render, columns=_columns, output="component",
                 description="horizontally scrolling list of the latest items (time, tag, text)")

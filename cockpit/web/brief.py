@@ -9,9 +9,9 @@ every panel with its key number and its figure as shown, made with Debian's Chro
 - `cockpit brief --page P --region CODE --out FILE` does the same from the command line against
   the store, serving the app on a loopback port of its own for the time it takes.
 
-The key number of a panel: with one result row, the value its options name (`value`, else the
-first `y`); with several rows, the first row's label and value (panels order their rows, so this
-is the top entry); and always the number of rows.
+The key number of a panel is its kind's `key_number` hook (`cockpit.visuals.keynumbers`: a KPI's
+value with unit and change, a chart's total or leader, a table's top row and row count), in the
+viewer's language; a kind without one gets the first value and the number of rows.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ import pandas as pd
 from flask import Blueprint, Flask, Response, request
 
 from cockpit.query import QueryError
-from cockpit.visuals.base import localized
+from cockpit.visuals.base import PanelContext, localized
+from cockpit.visuals.registry import get_visual
 from cockpit.web.plainpage import document, esc, message_page, period_label, region_label, state_query
 from cockpit.web.views import Views
 
@@ -102,6 +103,21 @@ def key_number(df, options, lang: str, name_of=None) -> str:
     return f"{s['top']} {label}{_number(value, fmt)} · {rows}"
 
 
+def panel_key_number(views: Views, panel, res) -> str:
+    """A panel's key number for a resolved state, through its kind's `key_number` hook."""
+    lang = res.ctx.lang
+    df, frames = views.data(panel, res)
+    options = localized(panel.options, lang)
+    hook = get_visual(panel.spec.kind).key_number
+    if hook is None:
+        return key_number(df, options, lang,
+                          lambda code: res.regions.get(code).label(lang) if res.regions.get(code) else code)
+    rctx = views.render_context(panel, res)
+    rctx.frames = frames
+    rctx.panel = PanelContext(panel_id=panel.spec.id, res=res, query=views.panel_context(panel, res), db=views.db)
+    return hook(df, options, rctx)
+
+
 def brief_html(views: Views, res, page, lang: str) -> str:
     """The briefing of `page` for a resolved state, as escaped HTML with one image slot per panel."""
     s = STRINGS[lang]
@@ -112,9 +128,7 @@ def brief_html(views: Views, res, page, lang: str) -> str:
         if panel is None:
             continue
         try:
-            df, _ = views.data(panel, res)
-            key = key_number(df, localized(panel.options, lang), lang,
-                             lambda code: res.regions.get(code).label(lang) if res.regions.get(code) else code)
+            key = panel_key_number(views, panel, res)
         except (QueryError, LookupError) as exc:
             views.error_card(exc, lang)
             key = "—"
@@ -205,29 +219,35 @@ def register_brief_routes(server: Flask, views: Views) -> None:
     """Attach `/brief/<page>` and `/brief/<page>.pdf` to the app's Flask server."""
     bp = Blueprint("brief", __name__)
 
-    @bp.get("/brief/<page_id>")
-    def brief_page(page_id: str):
+    def prepared(page_id: str):
+        """(page, resolved state), or the response that says why not (401, 404)."""
         page = _page_by_id(views, page_id)
         try:
             res = views.resolve("?" + state_query(request.args), pathname=page.path if page else None)
         except LookupError as exc:
-            return Response(str(exc), status=401)
-        lang = res.ctx.lang
+            return None, Response(str(exc), status=401)
         if page is None:
-            return message_page(STRINGS[lang]["not_found"], STRINGS[lang]["not_found"], lang, 404)
+            lang = res.ctx.lang
+            return None, message_page(STRINGS[lang]["not_found"], STRINGS[lang]["not_found"], lang, 404)
+        return (page, res), None
+
+    @bp.get("/brief/<page_id>")
+    def brief_page(page_id: str):
+        got, failure = prepared(page_id)
+        if failure is not None:
+            return failure
+        page, res = got
+        lang = res.ctx.lang
         return document(f"{page.title.get(lang)} · {STRINGS[lang]['brief']}", lang, brief_html(views, res, page, lang))
 
     @bp.get("/brief/<page_id>.pdf")
     def brief_pdf(page_id: str):
-        page = _page_by_id(views, page_id)
-        try:
-            res = views.resolve("?" + state_query(request.args), pathname=page.path if page else None)
-        except LookupError as exc:
-            return Response(str(exc), status=401)
+        got, failure = prepared(page_id)
+        if failure is not None:
+            return failure
+        page, res = got
         lang = res.ctx.lang
         s = STRINGS[lang]
-        if page is None:
-            return message_page(s["not_found"], s["not_found"], lang, 404)
         if not _busy.acquire(timeout=1):
             return message_page(s["busy"], s["busy"], lang, 429)
         try:

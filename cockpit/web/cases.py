@@ -15,12 +15,15 @@ import csv
 import io
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 
-from cockpit.cases import (CASE_RELATIONS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH, REGION_MATCH,
-                           count_statement, declared_statement, export_statement, match_params, page_statement)
+from cockpit.cases import (CASE_RELATIONS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH, REGION_MATCH, CaseColumn,
+                           count_statement, export_statement, match_params, page_statement, spec_statements)
+from cockpit.text import Text
+from cockpit.analytics.quality import FLAGS_BY_NAME
 from cockpit.filters import valid_filter_value
 from cockpit.query import QueryError, run_sql
 from cockpit.visuals.registry import get_visual
@@ -30,8 +33,18 @@ from cockpit.web.plainpage import (document, esc, message_page, period_label, re
                                    state_query)
 from cockpit.web.views import Views
 
-#: What a client may say about the point it clicked (plotly's own keys; primitives only).
-POINT_KEYS = ("x", "y", "location", "label", "customdata")
+#: What a client may say about the point it clicked (plotly's own keys, `name`: the clicked trace's
+#: name, i.e. a stacked bar's series, `curveNumber`: its index; `row`: a clicked table row's
+#: fields; a Sankey link's `source` / `target` labels and their positions `source_at` / `target_at`;
+#: primitives only).
+POINT_KEYS = ("x", "y", "location", "label", "customdata", "name", "curveNumber",
+              "source", "target", "source_at", "target_at")
+#: The most fields of a clicked table row a client may send.
+MAX_ROW_FIELDS = 40
+#: The case column of a `matches` entry that is a clicked bar's value column (`series`).
+SERIES = "@series"
+#: The column a rate's list adds: whether the row counts in the numerator.
+COUNTED = CaseColumn("counted", Text(zh="计入分子", en="Counted"), "flag")
 #: Data values shown through layouts/labels.toml in the viewer's language.
 TRANSLATED = ("category", "channel", "status", "list", "runway")
 
@@ -40,18 +53,55 @@ STRINGS = {
            "prev": "上一页", "next": "下一页", "page": "第 {p} / {pages} 页", "region": "区域", "period": "统计期",
            "as_of": "数据截至", "clicked": "所点", "none": "没有符合条件的记录", "yes": "是", "no": "",
            "no_cases": "此面板没有可查看的明细", "not_found": "页面不存在", "error": "明细暂时无法显示",
-           "capped": "仅导出前 {n} 条"},
+           "capped": "仅导出前 {n} 条", "counted": "其中计入分子 {n} 条（{rate}）", "total": "合计 {name}：{v}",
+           "current": "本期明细", "compare": "对比期明细", "side_compare": "对比期"},
     "en": {"cases": "Cases", "count": "{n} rows", "search": "Search", "export": "Export CSV", "back": "Back to the figure",
            "prev": "Previous", "next": "Next", "page": "page {p} of {pages}", "region": "Region", "period": "Period",
            "as_of": "As of", "clicked": "Clicked", "none": "No rows match", "yes": "yes", "no": "",
            "no_cases": "This panel has no case list", "not_found": "Page not found", "error": "The case list cannot be shown",
-           "capped": "only the first {n} rows are exported"},
+           "capped": "only the first {n} rows are exported", "counted": "{n} of them counted ({rate})",
+           "total": "Total {name}: {v}", "current": "This period's cases", "compare": "Comparison's cases",
+           "side_compare": "Comparison"},
 }
+
+
+#: Case lists of the data-quality page: `/cases/quality-<flag>` (the requests a state flag picks
+#: out, as the flag's own condition says) and `/cases/quality-requests` (every request, to look up
+#: an example id).
+QUALITY_PREFIX = "quality-"
+
+
+@dataclass(frozen=True)
+class QualityList:
+    """A case list that is not a panel's: the rows a data-quality flag picks out."""
+
+    route: str
+    spec: Any
+    options: Any = None
+
+
+def quality_list(route: str) -> QualityList | None:
+    """The case list `/cases/<route>` of the data-quality page, if `route` names one."""
+    from cockpit.specs.models import CasesSpec, PanelSpec
+
+    name = route.removeprefix(QUALITY_PREFIX)
+    if not route.startswith(QUALITY_PREFIX):
+        return None
+    if name == "requests":
+        title, sql, where = Text(zh="诉求", en="Requests"), "select * from requests_scoped", None
+    else:
+        flag = FLAGS_BY_NAME.get(name)
+        if flag is None or flag.condition is None:
+            return None
+        title, sql, where = Text(zh=f"数据质量：{flag.zh}", en=f"Data quality: {flag.en}"), flag.sql, flag.condition
+    spec = PanelSpec(id="quality_" + name, title=title, kind="", sql=sql,  # no figure, so no kind, no clicks
+                     cases=CasesSpec(relation="requests", where=where))
+    return QualityList(route, spec)
 
 
 def clicked_point(raw: Any) -> dict | None:
     """The clicked point a client sent (`pt=` JSON), keeping only plotly's primitive keys."""
-    if not isinstance(raw, str) or not raw or len(raw) > 1000:
+    if not isinstance(raw, str) or not raw or len(raw) > 2000:
         return None
     try:
         data = json.loads(raw)
@@ -59,9 +109,17 @@ def clicked_point(raw: Any) -> dict | None:
         return None
     if not isinstance(data, dict):
         return None
-    point = {k: data[k] for k in POINT_KEYS
-             if isinstance(data.get(k), (str, int, float)) and not isinstance(data.get(k), bool)}
+    point: dict[str, Any] = {k: data[k] for k in POINT_KEYS if _primitive(data.get(k))}
+    row = data.get("row")
+    if isinstance(row, dict):
+        kept = {str(k)[:64]: v for k, v in list(row.items())[:MAX_ROW_FIELDS] if _primitive(v)}
+        if kept:
+            point["row"] = kept
     return point or None
+
+
+def _primitive(value: Any) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
 class CaseQuery:
@@ -72,7 +130,9 @@ class CaseQuery:
         spec = panel.spec.cases
         self.relation = CASE_RELATIONS[spec.relation]
         self.matches: list[tuple[str, str, Any]] = []  # (figure column, case column, value)
-        point = clicked_point(args.get("pt"))
+        self.counted: int | None = None
+        self.total: float | None = None
+        point = clicked_point(args.get("pt")) if panel.spec.kind else None
         extra: dict[str, Any] = {}
         if point is not None:
             visual = get_visual(panel.spec.kind)
@@ -81,27 +141,54 @@ class CaseQuery:
                 if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                     continue
                 value = str(value)
-                if figure in panel.spec.translate:
+                if figure in panel.spec.translate or figure in getattr(panel.options, "node_columns", ()):
                     value = views.untranslate(value)  # the chart shows display names
                 if not valid_filter_value(value):
                     continue
                 extra[param] = value
                 self.matches.append((figure, case, value))
         active = {figure for figure, _, _ in self.matches}
-        self.statement = declared_statement(spec.relation, spec.period, spec.where, spec.match, active)
+        series, wants_compare = None, args.get("side") == "compare"
+        if point is not None:
+            visual = get_visual(panel.spec.kind)
+            for column, condition in spec.series.items():
+                if visual.point_value(point, panel.options, column) is not None:
+                    self.matches.append((column, SERIES, column))
+                    if condition == "compare":
+                        wants_compare = True
+                    else:
+                        series = condition
+                    break
+        statements = spec_statements(spec, active, series)
+        self.side = "compare" if wants_compare and "compare" in statements else "current"
+        self.has_compare = "compare" in statements
+        self.statement = statements[self.side]
+        self.counts = (spec.compare.counts if self.side == "compare" and spec.compare and spec.compare.counts
+                       else spec.counts) is not None
+        self.total_column = spec.total
+        label = spec.counts_label
+        self.columns = self.relation.columns + ((CaseColumn("counted", label, "flag") if label else COUNTED,)
+                                                if self.counts else ())
         q = args.get("q")
         self.q = q.strip()[:MAX_SEARCH] if isinstance(q, str) and q.strip() else None
         extra["cases_q"] = self.q
         self.extra = extra
         sort = args.get("sort")
-        self.sort = sort if isinstance(sort, str) and self.relation.column(sort) else self.relation.default_sort
+        known = isinstance(sort, str) and any(c.name == sort for c in self.columns)
+        self.sort = sort if known else self.relation.default_sort
         self.descending = args.get("dir", "desc" if sort is None else "asc") == "desc"
         self.size = _int(args.get("n"), DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
         self.page = _int(args.get("p"), 1, 1, 10**9)
 
     def count(self, ctx) -> int:
-        df = run_sql(count_statement(self.relation, self.statement), ctx, db=self.views.db, extra=self.extra)
-        return int(df["cases"].iloc[0]) if len(df) else 0
+        """How many cases match; also sets `counted` (a rate's numerator) and `total` (the declared sum)."""
+        sql = count_statement(self.relation, self.statement, self.counts, self.total_column)
+        df = run_sql(sql, ctx, db=self.views.db, extra=self.extra)
+        row = df.iloc[0] if len(df) else None
+        self.counted = int(row["counted"]) if self.counts and row is not None else None
+        total = row["total"] if self.total_column and row is not None else None
+        self.total = None if total is None or (isinstance(total, float) and math.isnan(total)) else float(total)
+        return int(row["cases"]) if row is not None else 0
 
     def rows(self, ctx, total: int):
         pages = max(1, math.ceil(total / self.size))
@@ -163,19 +250,21 @@ def register_case_routes(server: Flask, views: Views) -> None:
     bp = Blueprint("cases", __name__)
 
     def prepared(panel_id: str):
-        res, page = resolve_request(views)
+        """(resolved state, page, panel, case query), or the response that says why not (401, 404)."""
+        try:
+            res, page = resolve_request(views)
+        except LookupError as exc:
+            return None, Response(str(exc), status=401)
         lang = res.ctx.lang
-        panel = views.panel(panel_id)
+        panel = quality_list(panel_id) or views.panel(panel_id)
         if panel is None or panel.spec.cases is None:
-            return None, message_page(STRINGS[lang]["not_found"], STRINGS[lang]["no_cases"], lang, 404)
+            why = panel.spec.no_cases.get(lang) if panel is not None and panel.spec.no_cases else STRINGS[lang]["no_cases"]
+            return None, message_page(STRINGS[lang]["not_found"], why, lang, 404)
         return (res, page, panel, CaseQuery(views, panel, request.args)), None
 
     @bp.get("/cases/<panel_id>.csv")
     def cases_csv(panel_id: str):
-        try:
-            got, failure = prepared(panel_id)
-        except LookupError as exc:
-            return Response(str(exc), status=401)
+        got, failure = prepared(panel_id)
         if failure is not None:
             return failure
         res, _, panel, cq = got
@@ -188,14 +277,15 @@ def register_case_routes(server: Flask, views: Views) -> None:
         labels = _labels(views)
         out = io.StringIO()
         writer = csv.writer(out)
-        cols = cq.relation.columns
+        cols = cq.columns
         writer.writerow([c.label.get(lang) for c in cols])
         for row in df.itertuples(index=False):
             values = row._asdict()
             writer.writerow([_spreadsheet_safe(_cell(values.get(c.name), c.shown, lang, labels)[1], c.shown)
                              for c in cols])
         body = "\ufeff" + out.getvalue()  # a BOM: spreadsheet programs then read the Chinese as UTF-8
-        name = f"{panel.spec.id}_{res.ctx.region}_{res.ctx.period_start:%Y-%m}_cases.csv"
+        side = "_compare" if cq.side == "compare" else ""
+        name = f"{_route(panel)}_{res.ctx.region}_{res.ctx.period_start:%Y-%m}{side}_cases.csv"
         resp = Response(body, mimetype="text/csv")
         resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         resp.headers["Cache-Control"] = "no-store"
@@ -203,10 +293,7 @@ def register_case_routes(server: Flask, views: Views) -> None:
 
     @bp.get("/cases/<panel_id>")
     def cases_page(panel_id: str):
-        try:
-            got, failure = prepared(panel_id)
-        except LookupError as exc:
-            return Response(str(exc), status=401)
+        got, failure = prepared(panel_id)
         if failure is not None:
             return failure
         res, page, panel, cq = got
@@ -227,6 +314,7 @@ def register_case_routes(server: Flask, views: Views) -> None:
 def _own_query(cq: CaseQuery, page: str | None, **over: Any) -> str:
     """This list's URL query with some of its own keys changed."""
     own = {"page": page, "pt": cq.args.get("pt") if cq.matches else None, "q": cq.q,
+           "side": "compare" if cq.side == "compare" else None,
            "sort": cq.sort, "dir": "desc" if cq.descending else "asc", "n": cq.size, "p": cq.page}
     own.update(over)
     return state_query(cq.args, **own)
@@ -237,26 +325,33 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
     s = STRINGS[lang]
     labels = _labels(views)
     title = panel.spec.title.get(lang)
-    back = (page or "/") + "?" + state_query(cq.args)
+    route = _route(panel)
+    back = ("/quality" if route.startswith(QUALITY_PREFIX) else page or "/") + "?" + state_query(cq.args)
     chips = [f"<span>{esc(t('f_' + k, lang))} = "
              f"{esc(labels[v].get(lang) if v in labels else v)}</span>"
              for k, v in sorted(res.ctx.filters.items())]
     for figure, case, value in cq.matches:
-        shown = region_label(res, lang, value) if case == REGION_MATCH else (labels[value].get(lang) if value in labels else value)
+        if case == REGION_MATCH:
+            shown = region_label(res, lang, value)
+        elif case == SERIES:
+            shown = panel.spec.labels[value].get(lang) if value in panel.spec.labels else value
+        else:
+            shown = labels[value].get(lang) if value in labels else value
         chips.append(f"<span>{esc(s['clicked'])}: {esc(shown)}</span>")
     head = "".join(
         f'<th><a href="?{esc(_own_query(cq, page, sort=c.name, dir="asc" if cq.sort == c.name and cq.descending else "desc", p=1))}">'
         f'{esc(c.label.get(lang))}{" ▼" if cq.sort == c.name and cq.descending else " ▲" if cq.sort == c.name else ""}</a></th>'
-        for c in cq.relation.columns)
+        for c in cq.columns)
     body_rows = []
     for row in df.itertuples(index=False):
         values = row._asdict()
-        cells = [_cell(values.get(c.name), c.shown, lang, labels) for c in cq.relation.columns]
+        cells = [_cell(values.get(c.name), c.shown, lang, labels) for c in cq.columns]
+        # a row flagged by the data (overdue, vetoed) stands out; a rate's "counted" is no alarm
         flagged = any(c.shown == "flag" and bool(values.get(c.name)) for c in cq.relation.columns)
         tds = "".join(f'<td class="{cls}">{esc(text)}</td>' if cls else f"<td>{esc(text)}</td>" for cls, text in cells)
         body_rows.append(f'<tr class="flag">{tds}</tr>' if flagged else f"<tr>{tds}</tr>")
     if not body_rows:
-        body_rows.append(f'<tr><td colspan="{len(cq.relation.columns)}" class="muted">{esc(s["none"])}</td></tr>')
+        body_rows.append(f'<tr><td colspan="{len(cq.columns)}" class="muted">{esc(s["none"])}</td></tr>')
     pager = [f'<span>{esc(s["page"].format(p=cq.page, pages=pages))}</span>']
     if cq.page > 1:
         pager.insert(0, f'<a class="button" rel="prev" href="?{esc(_own_query(cq, page, p=cq.page - 1))}">{esc(s["prev"])}</a>')
@@ -264,15 +359,16 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         pager.append(f'<a class="button" rel="next" href="?{esc(_own_query(cq, page, p=cq.page + 1))}">{esc(s["next"])}</a>')
     hidden = "".join(f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
                      for k, v in _hidden_items(cq, page))
-    csv_href = f"/cases/{esc(panel.spec.id)}.csv?{esc(_own_query(cq, page, p=None, n=None))}"
+    csv_href = f"/cases/{esc(route)}.csv?{esc(_own_query(cq, page, p=None, n=None))}"
     return (
         f'<header class="topbar"><h1>{esc(title)} · {esc(s["cases"])}</h1>'
         f'<a href="{esc(back)}" id="back">{esc(s["back"])}</a></header><main>'
         f'<div class="meta"><span>{esc(s["region"])}: {esc(region_label(res, lang))}</span>'
         f'<span>{esc(s["period"])}: {esc(period_label(res))}</span>'
         f'<span>{esc(s["as_of"])} {esc(res.ctx.as_of.isoformat())}</span>'
-        f'<strong id="case-count" data-count="{total}">{esc(s["count"].format(n=f"{total:,}"))}</strong></div>'
-        f'<div class="chips">{"".join(chips)}</div>'
+        f'<strong id="case-count" data-count="{total}">{esc(s["count"].format(n=f"{total:,}"))}</strong>'
+        f'{_summary(cq, total, lang)}</div>'
+        f'<div class="chips">{"".join(chips)}</div>{_sides(cq, page, lang)}'
         f'<form class="search" method="get">{hidden}<input type="search" name="q" value="{esc(cq.q or "")}" '
         f'maxlength="80" aria-label="{esc(s["search"])}"><button type="submit">{esc(s["search"])}</button>'
         f'<a class="button" id="export" download href="{csv_href}">{esc(s["export"])}</a></form>'
@@ -280,6 +376,40 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         f'<nav class="pager">{"".join(pager)}</nav>'
         + lineage_html(views, res, panel, lang, rows_behind=total, case_sql=cq.statement, extra=cq.extra)
         + "</main>")
+
+
+def _route(panel) -> str:
+    """The id of a list in its URL: the panel's, or a data-quality list's."""
+    return panel.route if isinstance(panel, QualityList) else panel.spec.id
+
+
+def _summary(cq: CaseQuery, total: int, lang: str) -> str:
+    """The numerator of a rate's list and the declared column's sum, each with its exact value."""
+    s = STRINGS[lang]
+    out = ""
+    if cq.counted is not None:
+        rate = f"{cq.counted / total:.1%}" if total else "—"
+        out += (f'<strong id="case-counted" data-count="{cq.counted}">'
+                f'{esc(s["counted"].format(n=f"{cq.counted:,}", rate=rate))}</strong>')
+    if cq.total_column:
+        column = cq.relation.column(cq.total_column)
+        value = "—" if cq.total is None else f"{cq.total:,.1f}"
+        out += (f'<strong id="case-total" data-total="{"" if cq.total is None else repr(cq.total)}">'
+                f'{esc(s["total"].format(name=column.label.get(lang), v=value))}</strong>')
+    return out
+
+
+def _sides(cq: CaseQuery, page: str | None, lang: str) -> str:
+    """Links between the period's list and the comparison's (a KPI's `previous`), when declared."""
+    if not cq.has_compare:
+        return ""
+    s = STRINGS[lang]
+    links = []
+    for side in ("current", "compare"):
+        href = "?" + _own_query(cq, page, side="compare" if side == "compare" else None, p=1)
+        cls = "button active" if cq.side == side else "button secondary"
+        links.append(f'<a class="{cls}" id="side-{side}" href="{esc(href)}">{esc(s[side])}</a>')
+    return f'<nav class="sides">{"".join(links)}</nav>'
 
 
 def _hidden_items(cq: CaseQuery, page: str | None) -> list[tuple[str, str]]:

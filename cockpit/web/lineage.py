@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 
 from cockpit.analytics.quality import FLAGS, FLAGS_BY_NAME, SOURCE_TABLES
-from cockpit.cases import CASE_RELATIONS, count_statement, declared_statement
+from cockpit.cases import CASE_RELATIONS, count_statement, spec_statements
 from cockpit.query import QueryError, referenced_params, results, run_sql
 from cockpit.web.i18n import t
 from cockpit.web.plainpage import (document, esc, message_page, period_label, region_label, resolve_request,
@@ -107,11 +107,24 @@ def region_flags(views: Views, ctx) -> list[tuple[str, str, int, list]] | None:
     return memo[key]
 
 
+def _flag_cells(flag, n: int, examples: list, lang: str) -> str:
+    """A flag's name (linked to its case list where it has one), its count and example ids (a
+    request id linked to that request's row)."""
+    state = state_query(request.args)
+    name = f'{esc(flag.zh if lang == "zh" else flag.en)} <span class="muted">{esc(flag.name)}</span>'
+    if flag.condition is not None and n:
+        name = f'<a class="flag-cases" href="/cases/quality-{esc(flag.name)}?{esc(state)}">{name}</a>'
+    if flag.table == "requests":
+        ids = " ".join(f'<a href="/cases/quality-requests?{esc(state_query(request.args, q=str(e)))}">{esc(e)}</a>'
+                       for e in examples)
+    else:
+        ids = esc(" ".join(map(str, examples)))
+    return f'<td>{name}</td><td>{esc(flag.table)}</td>', f'<td class="num">{n:,}</td><td>{ids}</td>'
+
+
 def _flags_table(rows, lang: str, s: dict) -> str:
     body = "".join(
-        f'<tr data-flag="{esc(f)}"><td>{esc(FLAGS_BY_NAME[f].zh if lang == "zh" else FLAGS_BY_NAME[f].en)}'
-        f' <span class="muted">{esc(f)}</span></td><td>{esc(table)}</td><td class="num">{n:,}</td>'
-        f'<td>{esc(" ".join(map(str, ex)))}</td></tr>'
+        f'<tr data-flag="{esc(f)}">{"".join(_flag_cells(FLAGS_BY_NAME[f], n, ex, lang))}</tr>'
         for f, table, n, ex in rows if f in FLAGS_BY_NAME)
     return (f'<div class="table-wrap"><table class="flags"><thead><tr><th>{esc(s["flag"])}</th><th>{esc(s["table"])}</th>'
             f'<th>{esc(s["count"])}</th><th>{esc(s["examples"])}</th></tr></thead><tbody>{body}</tbody></table></div>')
@@ -150,7 +163,7 @@ def lineage_html(views: Views, res, panel, lang: str, rows_behind: int | None = 
     out = (f'<section class="card" id="lineage"><h2>{esc(s["lineage"])}</h2><dl>{dl}</dl>'
            f'<h2>{esc(s["inputs"])}</h2><ul>{ins}</ul></section>'
            f'<section class="card" id="quality"><h2>{esc(s["quality"])}</h2>{quality}'
-           f'<p><a href="/quality?{esc(state_query(request.args))}">{esc(s["all_flags"])}</a></p></section>')
+           f'<p><a id="all-flags" href="/quality?{esc(state_query(request.args))}">{esc(s["all_flags"])}</a></p></section>')
     if views.sees_sql():
         blocks = [panel.spec.sql, *panel.spec.queries.values()] + ([case_sql] if case_sql else [])
         out += (f'<section class="card" id="sql"><h2>{esc(s["sql"])}</h2>'
@@ -180,7 +193,7 @@ def register_lineage_routes(server: Flask, views: Views) -> None:
             result_rows = len(results.query(panel.spec.sql, ctx, views.db))  # the figure's own cached result
             c = panel.spec.cases
             if c is not None:
-                stmt = declared_statement(c.relation, c.period, c.where, c.match, set())
+                stmt = spec_statements(c, set())["current"]
                 df = run_sql(count_statement(CASE_RELATIONS[c.relation], stmt), res.ctx, db=views.db,
                              extra={"cases_q": None})
                 rows_behind = int(df["cases"].iloc[0])
@@ -250,11 +263,11 @@ def _quality_body(views: Views, res, page, lang: str) -> str:
     if flags is None:
         return head + f'<p class="muted">{esc(s["no_rollup"])}</p></main>'
     found = {f: (table, n, ex) for f, table, n, ex in flags}
-    rows = "".join(
-        f'<tr data-flag="{esc(f.name)}"><td>{esc(f.zh if lang == "zh" else f.en)} <span class="muted">{esc(f.name)}</span></td>'
-        f'<td>{esc(f.table)}</td><td>{esc(s["kind_" + f.kind])}</td>'
-        f'<td class="num">{found.get(f.name, ("", 0, []))[1]:,}</td>'
-        f'<td>{esc(" ".join(map(str, found.get(f.name, ("", 0, []))[2])))}</td></tr>' for f in FLAGS)
+    rows = []
+    for f in FLAGS:
+        named, counted = _flag_cells(f, found.get(f.name, ("", 0, []))[1], found.get(f.name, ("", 0, []))[2], lang)
+        rows.append(f'<tr data-flag="{esc(f.name)}">{named}<td>{esc(s["kind_" + f.kind])}</td>{counted}</tr>')
+    rows = "".join(rows)
     table = (f'<section class="card"><div class="table-wrap"><table id="quality-flags"><thead><tr><th>{esc(s["flag"])}</th>'
              f'<th>{esc(s["table"])}</th><th>{esc(s["kind"])}</th><th>{esc(s["count"])}</th><th>{esc(s["examples"])}</th>'
              f'</tr></thead><tbody>{rows}</tbody></table></div></section>')

@@ -41,6 +41,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.flag td{background:#fff4f2}
 .yes{color:#c62828;font-weight:600}
 nav.pager{margin:10px 0;display:flex;gap:10px;align-items:center}
+nav.sides{display:flex;gap:8px;margin:4px 0 8px}
+.button.secondary{background:#e3ecfa;color:#12355b}
+.meta strong{margin-right:14px}
 section.card{background:#fff;border-radius:6px;padding:12px 16px;margin:0 0 14px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 section.card h2{font-size:16px;margin:0 0 8px}
 pre{white-space:pre-wrap;background:#f0f2f5;padding:8px;font-size:12px;overflow-x:auto}

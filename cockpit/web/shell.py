@@ -154,6 +154,9 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl:
     nav = [dcc.Link(p.title.get(lang), href=p.path + ctl.nav_query, id={"type": "nav", "page": p.id},
                     className="nav-link active" if page and p.id == page.id else "nav-link")
            for p in catalog.pages if p.id not in ctl.hidden_pages]
+    # The data-quality page is a plain page of its own: a link (assets/40_trace.js adds the state).
+    nav.append(html.A(html.Span(t("quality", lang), id=text_id("quality")), href="/quality",
+                      className="nav-link trace-link quality-link"))
     controls = html.Div(className="controls", children=[
         html.Label([html.Span(t("period", lang), id=text_id("period")), dcc.Dropdown(id={"type": "period", "i": 0}, clearable=False, searchable=False,
                                                      className="ctl-period", options=ctl.period_options,
@@ -195,10 +198,9 @@ def sub_bar(page: PageSpec | None, lang: str, ctl: Controls) -> html.Div:
                          className="ctl-street", clearable=False, options=ctl.streets, value=ctl.street,
                          labels=dropdown_labels(lang))]))
     if page is not None:
-        # The page's briefing PDF and its data-quality page (assets/40_trace.js adds the state).
+        # The page's briefing PDF (assets/40_trace.js adds the state).
         children.append(html.Div(className="trace-links", children=[
-            html.A(t("quality", lang), href="/quality", className="trace-link quality-link"),
-            html.A(t("brief", lang), href=f"/brief/{page.path.strip('/') or 'index'}.pdf",
+            html.A(html.Span(t("brief", lang), id=text_id("brief")), href=f"/brief/{page.path.strip('/') or 'index'}.pdf",
                    className="trace-link brief-link", title=t("brief_tip", lang))]))
     return html.Div(className="subbar", children=children)
 
