@@ -26,7 +26,7 @@ def snapshot_views(snapshot_dir: Path) -> dict[str, str]:
       the files are read without hive partitioning, so there is no `month` column (it would
       only repeat `received_at`; filter on `received_at` and parquet statistics prune row groups).
     - a core table absent from the snapshot → an empty view with the contract's columns.
-    - `rollups/<name>.parquet` → view `<name>`.
+    - `rollups/<name>.parquet` or `rollups/<name>/*.parquet` (one file per month) → view `<name>`.
     """
     snapshot_dir = Path(snapshot_dir).resolve()
     views: dict[str, str] = {}
@@ -41,9 +41,22 @@ def snapshot_views(snapshot_dir: Path) -> dict[str, str]:
         if name not in views:
             cols = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {ident(c.name)}" for c in t.columns)
             views[name] = f"SELECT {cols} WHERE false"
-    for path in sorted((snapshot_dir / "rollups").glob("*.parquet")):
-        views[path.stem] = f"SELECT * FROM read_parquet({literal(path)})"
+    for name, source in rollup_sources(snapshot_dir).items():
+        views[name] = f"SELECT * FROM read_parquet({literal(source)})"
     return views
+
+
+def rollup_sources(snapshot_dir: Path) -> dict[str, Path]:
+    """{rollup name: what to read}: `rollups/<name>.parquet`, or for a rollup kept one file per
+    month (`cockpit.ingest.monthly`) the glob `rollups/<name>/*.parquet`."""
+    out: dict[str, Path] = {}
+    root = Path(snapshot_dir) / "rollups"
+    for path in sorted(root.glob("*.parquet")):
+        out[path.stem] = path
+    for folder in sorted(p for p in root.glob("*") if p.is_dir()):
+        if any(folder.glob("*.parquet")):
+            out[folder.name] = folder / "*.parquet"
+    return out
 
 
 def connect_snapshot(snapshot_dir: Path, con: duckdb.DuckDBPyConnection | None = None, *,

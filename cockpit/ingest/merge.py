@@ -45,11 +45,12 @@ def merge_requests(drop_file: Path | None, live_dir: Path | None, out_dir: Path,
                    log: Log = print) -> dict:
     """Upsert the drop's requests into the live ones; write month partitions under out_dir.
 
-    Returns {"rows", "incoming", "stale", "months_rewritten", "months_linked"} ("stale":
-    incoming rows ignored because the live version is newer).
+    Returns {"rows", "incoming", "stale", "months_rewritten", "months_linked", "days"} ("stale":
+    incoming rows ignored because the live version is newer; "days": the received days whose
+    requests changed, None on a first load where every month is new).
     """
     live = _month_files(live_dir / "requests" if live_dir else None)
-    stats = {"incoming": 0, "stale": 0, "months_rewritten": 0, "months_linked": 0}
+    stats = {"incoming": 0, "stale": 0, "months_rewritten": 0, "months_linked": 0, "days": set()}
     affected: set[str] = set()
     if drop_file is not None:
         cols = [c.name for c in REQUESTS.columns]
@@ -58,31 +59,20 @@ def merge_requests(drop_file: Path | None, live_dir: Path | None, out_dir: Path,
         sel = ", ".join(ident(c) for c in cols)
         con = _merge_connection(work)
         try:
-            con.execute(f"CREATE TABLE incoming AS SELECT {casts} FROM read_parquet({literal(drop_file)})")
-            # Several versions of one request in a drop: keep the latest ((id, updated_at) is unique).
-            con.execute("""
-                DELETE FROM incoming USING (
-                    SELECT request_id, max(updated_at) AS latest FROM incoming
-                    GROUP BY request_id HAVING count(*) > 1) d
-                WHERE incoming.request_id = d.request_id AND incoming.updated_at < d.latest""")
-            stats["incoming"] = con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
-            affected = {r[0] for r in con.execute(
-                "SELECT DISTINCT strftime(received_at, '%Y-%m') FROM incoming").fetchall()}
             if live:
-                all_live = f"read_parquet([{', '.join(literal(p) for p in live.values())}])"
-                # Live versions of the requests the drop touches (wherever their month is).
-                con.execute(f"CREATE TABLE touched AS SELECT {sel} FROM {all_live} l "
-                            "SEMI JOIN incoming i ON l.request_id = i.request_id")
-                affected |= {r[0] for r in con.execute(
-                    "SELECT DISTINCT strftime(received_at, '%Y-%m') FROM touched").fetchall()}
-                # The live version wins only when strictly newer; on a tie the drop wins.
-                con.execute("CREATE TABLE live_wins AS SELECT t.* FROM touched t "
-                            "JOIN incoming i ON t.request_id = i.request_id WHERE t.updated_at > i.updated_at")
-                stats["stale"] = con.execute("SELECT count(*) FROM live_wins").fetchall()[0][0]
-                winners = (f"SELECT {sel} FROM incoming ANTI JOIN live_wins w USING (request_id) "
-                           f"UNION ALL SELECT {sel} FROM live_wins")
+                winners = _winners(con, drop_file, casts, sel, live, stats)
+                affected = {d.strftime("%Y-%m") for d in stats["days"]}
             else:
-                winners = f"SELECT {sel} FROM incoming"
+                # A first load: nothing to upsert against, so the drop is written straight from
+                # its file (no copy into a table first); only several versions of one request
+                # need the latest picked ((id, updated_at) is unique, validation checked it).
+                src = f"read_parquet({literal(drop_file)})"
+                n, distinct = con.execute(f"SELECT count(*), count(DISTINCT request_id) FROM {src}").fetchall()[0]
+                winners = f"SELECT {casts} FROM {src}"
+                if n != distinct:
+                    winners += " QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY updated_at DESC) = 1"
+                stats["incoming"] = distinct
+                stats["days"] = None  # every month is new: the rollups are built whole
             parts = [winners]
             rewrite = [live[m] for m in sorted(affected) if m in live]
             if rewrite:
@@ -90,7 +80,8 @@ def merge_requests(drop_file: Path | None, live_dir: Path | None, out_dir: Path,
                 parts.insert(0, f"SELECT {sel} FROM read_parquet([{files}]) l "
                                 "ANTI JOIN incoming i ON l.request_id = i.request_id")
             union = " UNION ALL ".join(f"({p})" for p in parts)
-            log(f"  merging requests: {stats['incoming']} new or changed rows, rewriting {len(affected)} months")
+            log(f"  merging requests: {stats['incoming']} new or changed rows"
+                + (f", rewriting {len(affected)} months" if live else ""))
             con.execute(f"""
                 COPY (SELECT *, strftime(received_at, '%Y-%m') AS month FROM ({union}) u
                       ORDER BY received_at, request_id)
@@ -106,6 +97,35 @@ def merge_requests(drop_file: Path | None, live_dir: Path | None, out_dir: Path,
             stats["months_linked"] += 1
     stats["rows"] = sum(parquet_rows(p) for p in _month_files(out_dir).values())
     return stats
+
+
+def _winners(con: duckdb.DuckDBPyConnection, drop_file: Path, casts: str, sel: str, live: dict[str, Path],
+             stats: dict) -> str:
+    """Load the drop into `incoming` and find the live versions it touches; returns the SQL of
+    the winning rows of those requests. Fills stats "incoming", "stale" and "days" (the received
+    days of every row that changes: the drop's and those of the live versions it replaces)."""
+    con.execute(f"CREATE TABLE incoming AS SELECT {casts} FROM read_parquet({literal(drop_file)})")
+    # Several versions of one request in a drop: keep the latest ((id, updated_at) is unique).
+    con.execute("""
+        DELETE FROM incoming USING (
+            SELECT request_id, max(updated_at) AS latest FROM incoming
+            GROUP BY request_id HAVING count(*) > 1) d
+        WHERE incoming.request_id = d.request_id AND incoming.updated_at < d.latest""")
+    stats["incoming"] = con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
+    all_live = f"read_parquet([{', '.join(literal(p) for p in live.values())}])"
+    # Live versions of the requests the drop touches (wherever their month is). Only the id is
+    # read from every live file; the whole rows only of the (few) matches.
+    con.execute(f"CREATE TABLE touched AS SELECT {sel} FROM {all_live} l "
+                "SEMI JOIN incoming i ON l.request_id = i.request_id")
+    stats["days"] = {r[0] for r in con.execute(
+        "SELECT DISTINCT cast(received_at AS date) FROM incoming UNION SELECT DISTINCT cast(received_at AS date) "
+        "FROM touched").fetchall()}
+    # The live version wins only when strictly newer; on a tie the drop wins.
+    con.execute("CREATE TABLE live_wins AS SELECT t.* FROM touched t "
+                "JOIN incoming i ON t.request_id = i.request_id WHERE t.updated_at > i.updated_at")
+    stats["stale"] = con.execute("SELECT count(*) FROM live_wins").fetchall()[0][0]
+    return (f"SELECT {sel} FROM incoming ANTI JOIN live_wins w USING (request_id) "
+            f"UNION ALL SELECT {sel} FROM live_wins")
 
 
 def _name_partitions(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
