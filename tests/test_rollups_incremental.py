@@ -125,3 +125,25 @@ def test_an_earlier_as_of_or_no_parent_builds_whole(demo_store):
     assert monthly.dirty_days(con, parent, earlier) == every
     same = monthly.Changes(parent=parent, parent_as_of=as_of, as_of=as_of, days=frozenset())
     assert monthly.dirty_days(con, parent, same) == {}  # the same files, the same as_of: all clean
+
+
+def test_quality_flags_after_a_daily_drop_equal_a_full_count(demo_store, tmp_path):
+    """The request state flags are counted per month and the untouched months taken over: the
+    rollup equals counting every month afresh."""
+    from cockpit.ingest.quality import PARTS, build_quality_flags
+
+    store = _copy_store(demo_store, tmp_path / "store")
+    parent = live_snapshot_dir(store)
+    months = sorted(p.name.split("=")[1] for p in (parent / "requests").glob("month=*"))
+    _write_drop(parent, tmp_path / "drop", 1, old_month=months[3])
+    assert cli_ingest(tmp_path / "drop", store) == 0
+    snap = live_snapshot_dir(store)
+    assert os.path.samefile(snap / PARTS / f"{months[0]}.parquet", parent / PARTS / f"{months[0]}.parquet")
+    assert not os.path.samefile(snap / PARTS / f"{months[3]}.parquet", parent / PARTS / f"{months[3]}.parquet")
+    copy = tmp_path / "recount" / "snapshot"
+    shutil.copytree(snap, copy, copy_function=os.link, ignore=shutil.ignore_patterns("parts", "quality_flags.parquet"))
+    build_quality_flags(copy, tmp_path / "drop" / "requests.parquet", parent)
+    got = pd.read_parquet(snap / "rollups" / "quality_flags.parquet")
+    want = pd.read_parquet(copy / "rollups" / "quality_flags.parquet")
+    assert len(want) > 0
+    pd.testing.assert_frame_equal(got, want)
