@@ -9,10 +9,13 @@ database file and spill to the staging run's work directory: bounded memory for 
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cockpit.contract import REQUESTS, SQL_TYPES
@@ -68,11 +71,17 @@ def merge_requests(drop_file: Path | None, live_dir: Path | None, out_dir: Path,
                 # need the latest picked ((id, updated_at) is unique, validation checked it).
                 src = f"read_parquet({literal(drop_file)})"
                 n, distinct = con.execute(f"SELECT count(*), count(DISTINCT request_id) FROM {src}").fetchall()[0]
+                stats["incoming"] = distinct
+                stats["days"] = None  # every month is new: the rollups are built whole
+                months = _ordered_months(drop_file) if n == distinct else None
+                if months is not None:
+                    log(f"  writing requests: {distinct} rows, {len(months)} months, one month at a time")
+                    _write_by_month(con, src, casts, months, out_dir)
+                    stats["months_rewritten"] = len(list(out_dir.glob("month=*"))) if out_dir.is_dir() else 0
+                    return _finish(stats, live, affected, out_dir)
                 winners = f"SELECT {casts} FROM {src}"
                 if n != distinct:
                     winners += " QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY updated_at DESC) = 1"
-                stats["incoming"] = distinct
-                stats["days"] = None  # every month is new: the rollups are built whole
             parts = [winners]
             rewrite = [live[m] for m in sorted(affected) if m in live]
             if rewrite:
@@ -91,12 +100,64 @@ def merge_requests(drop_file: Path | None, live_dir: Path | None, out_dir: Path,
         finally:
             con.close()
         stats["months_rewritten"] = len(list(out_dir.glob("month=*"))) if out_dir.is_dir() else 0
+    return _finish(stats, live, affected, out_dir)
+
+
+def _finish(stats: dict, live: dict[str, Path], affected: set[str], out_dir: Path) -> dict:
+    """Link the live months the drop did not touch and count the rows."""
     for month, path in live.items():
         if month not in affected:
             link_or_copy(path, out_dir / f"month={month}" / "data.parquet")
             stats["months_linked"] += 1
     stats["rows"] = sum(parquet_rows(p) for p in _month_files(out_dir).values())
     return stats
+
+
+def _ordered_months(drop_file: Path) -> list[tuple[dt.datetime, dt.datetime]] | None:
+    """The [start, end) of every month of a drop whose row groups are (nearly) in received_at
+    order, from the footer's statistics; None when they are not (or say nothing).
+
+    Then each month is read alone (its row groups found from the statistics) and sorted in
+    memory, instead of one sort of the whole drop that spills to disk."""
+    with pq.ParquetFile(drop_file) as pf:
+        md, schema = pf.metadata, pf.schema_arrow
+        if "received_at" not in schema.names or not pa.types.is_timestamp(schema.field("received_at").type) \
+                or schema.field("received_at").type.tz is not None or md.num_row_groups == 0:
+            return None
+        col = pf.schema_arrow.get_field_index("received_at")
+        ranges = []
+        for i in range(md.num_row_groups):
+            st = md.row_group(i).column(col).statistics
+            if st is None or not st.has_min_max:
+                return None
+            ranges.append((st.min, st.max))
+    first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    months, start = [], dt.datetime(first.year, first.month, 1)
+    while start <= last:
+        end = dt.datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
+        months.append((start, end))
+        start = end
+    # Each row group should fall into one month or two: far more overlaps mean the drop is not
+    # ordered and every month would read most of it.
+    overlaps = sum(1 for a, b in months for lo, hi in ranges if lo < b and hi >= a)
+    return months if overlaps <= 2 * len(ranges) + len(months) else None
+
+
+def _write_by_month(con: duckdb.DuckDBPyConnection, src: str, casts: str,
+                    months: list[tuple[dt.datetime, dt.datetime]], out_dir: Path) -> None:
+    for start, end in months:
+        # Written as a partition like the other path writes them, so every month file has the
+        # same (nullable) schema whichever path wrote it.
+        tmp = out_dir.parent / f".{out_dir.name}-{start:%Y-%m}"
+        con.execute(f"""COPY (SELECT {casts}, strftime(received_at, '%Y-%m') AS month FROM {src}
+                              WHERE received_at >= $a AND received_at < $b ORDER BY received_at, request_id)
+                        TO {literal(tmp)} (FORMAT parquet, PARTITION_BY (month), FILENAME_PATTERN 'data_{{i}}',
+                                          COMPRESSION zstd)""", {"a": start, "b": end})
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if (tmp / f"month={start:%Y-%m}").is_dir():  # absent: a month without requests
+            (tmp / f"month={start:%Y-%m}").rename(out_dir / f"month={start:%Y-%m}")
+        shutil.rmtree(tmp, ignore_errors=True)
+    _name_partitions(con, out_dir)
 
 
 def _winners(con: duckdb.DuckDBPyConnection, drop_file: Path, casts: str, sel: str, live: dict[str, Path],
