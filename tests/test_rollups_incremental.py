@@ -21,7 +21,8 @@ from cockpit.snapshot import connect_snapshot, live_snapshot_dir
 
 KEYS = ["day", "street_code", "category", "channel", "handling_level", "dept_code"]
 #: The day-keyed rollups kept one file per month, and the keys of their rows.
-DAY_KEYED = {"requests_daily": KEYS, "requests_street_daily": ["day", "street_code"]}
+DAY_KEYED = {"requests_daily": KEYS, "requests_street_daily": ["day", "street_code"],
+             "requests_closing_daily": ["day", "street_code", "closed_day"]}
 DEMO_AS_OF = dt.date(2026, 11, 25)
 #: The furthest an as_of may move on from the demo's: the contract allows at most a day ahead of today.
 MAX_JUMP = min(40, (dt.date.today() + dt.timedelta(days=1) - DEMO_AS_OF).days)

@@ -31,6 +31,8 @@ from pathlib import Path
 import duckdb
 
 from cockpit.analytics.flow import (
+    REQUESTS_CLOSING_DAILY_COLUMNS,
+    REQUESTS_CLOSING_DAILY_SQL,
     REQUESTS_DAILY_COLUMNS,
     REQUESTS_DAILY_SQL,
     REQUESTS_STREET_DAILY_COLUMNS,
@@ -243,6 +245,20 @@ def build_requests_street_daily(snapshot_dir: Path, con: duckdb.DuckDBPyConnecti
         con, snapshot_dir, "requests_street_daily", REQUESTS_STREET_DAILY_SQL, source="requests_daily",
         source_files=monthly.rollup_months(snapshot_dir, "requests_daily"), day_expr="day",
         order="day, street_code", columns=REQUESTS_STREET_DAILY_COLUMNS, dirty=plan["dirty"],
+        parent=plan["parent"])
+
+
+@rollup("requests_closing_daily")
+def build_requests_closing_daily(snapshot_dir: Path, con: duckdb.DuckDBPyConnection) -> int:
+    """``rollups/requests_closing_daily/<month>.parquet``: requests per received day × street ×
+    closing day (columns ``cockpit.analytics.flow.REQUESTS_CLOSING_DAILY_COLUMNS``), for the
+    like-for-like KPIs. Day-keyed and incremental like requests_daily."""
+    snapshot_dir = Path(snapshot_dir)
+    plan = _plan(snapshot_dir, con, rollup_as_of(snapshot_dir, con))
+    return monthly.build_monthly(
+        con, snapshot_dir, "requests_closing_daily", REQUESTS_CLOSING_DAILY_SQL, source="requests",
+        source_files=monthly.request_months(snapshot_dir), day_expr="cast(received_at AS date)",
+        order="day, street_code, closed_day", columns=REQUESTS_CLOSING_DAILY_COLUMNS, dirty=plan["dirty"],
         parent=plan["parent"])
 
 

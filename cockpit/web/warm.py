@@ -30,8 +30,8 @@ LOG_NAME = "warm.log"
 SHARED = ("FileSystemCache", "RedisCache")
 
 
-def _log_line(store: Path, line: str) -> None:
-    stamped = f"{datetime.now().astimezone().isoformat(timespec='seconds')} {line}"
+def _log_line(store: Path, text: str) -> None:
+    stamped = f"{datetime.now().astimezone().isoformat(timespec='seconds')} {text}"
     print(stamped, flush=True)
     try:
         with open(Path(store) / LOG_NAME, "a", encoding="utf-8") as f:
