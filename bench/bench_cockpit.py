@@ -63,16 +63,19 @@ def machine() -> dict:
 def _store_facts(snapshot: Path) -> dict:
     import duckdb
 
+    from cockpit.snapshot import rollup_sources
+
+    daily = rollup_sources(snapshot)["requests_daily"]  # one file, or one per month
     con = duckdb.connect()
     try:
         county = con.execute(f"""select region_code from read_parquet('{snapshot / "tables" / "regions.parquet"}')
                                  where level = 'county' order by region_code""").fetchall()
         top = con.execute(f"""select region_code from read_parquet('{snapshot / "tables" / "regions.parquet"}')
                               where parent_code is null""").fetchall()
-        cat = con.execute(f"""select category from read_parquet('{snapshot / "rollups" / "requests_daily.parquet"}')
+        cat = con.execute(f"""select category from read_parquet('{daily}')
                               group by 1 order by sum(received) desc limit 1""").fetchall()
         months = con.execute(f"""select distinct strftime(day, '%Y-%m') as m
-                                 from read_parquet('{snapshot / "rollups" / "requests_daily.parquet"}') order by m""").fetchall()
+                                 from read_parquet('{daily}') order by m""").fetchall()
     finally:
         con.close()
     return {"counties": [c[0] for c in county], "top": top[0][0], "category": cat[0][0] if cat else None,

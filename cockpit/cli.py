@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("name")
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
+    p = sub.add_parser("warm", help="fill the shared result cache for the live snapshot's top levels "
+                                    "(cockpit ingest starts it after publishing)")
+    p.add_argument("--layouts", type=Path, default=None, help="declarations folder (default: $COCKPIT_LAYOUTS)")
+    p.add_argument("--seconds", type=float, default=None, help="time budget (default: $COCKPIT_WARM_S, 60)")
+    _store_arg(p)
+
     p = sub.add_parser("serve", help="serve the cockpit (Dash dev server; use gunicorn app:server in production)")
     p.add_argument("--dev", action="store_true", help="reload when a declaration file changes")
     p.add_argument("--host", default="127.0.0.1")
@@ -122,7 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "ingest":
         from cockpit.ingest import cli_ingest
-        return cli_ingest(args.folder, _store(args), backdate=args.backdate)
+        code = cli_ingest(args.folder, _store(args), backdate=args.backdate)
+        if code == 0:
+            from cockpit.web.warm import start_background  # the cache, in a process of its own
+            if start_background(_store(args)) is not None:
+                print(f"warming the result cache for the top levels in the background (log: "
+                      f"{_store(args) / 'warm.log'})")
+        return code
+    if args.command == "warm":
+        from cockpit.web.warm import cli_warm
+        return cli_warm(_store(args), args.layouts, seconds=args.seconds)
     if args.command == "snapshots":
         from cockpit.store import cli_snapshots
         return cli_snapshots(_store(args))

@@ -80,6 +80,11 @@ RELATIONS: dict[str, tuple[str, str]] = {
                              "rows of request measures by received day × street in scope, to sum (the "
                              "requests_daily_scoped columns without category, channel, handling_level, "
                              "dept_code), honouring every cross-filter; much fewer rows than requests_daily"),
+    "requests_closing_days": (flow.CLOSING_DAYS_SQL,
+                              "rows of requests by received day × street × closed_day (NULL: open) in scope, "
+                              "to sum: received, closed_on_time, rated, satisfied; for like-for-like rates "
+                              "(closed by $cmp_as_of is closed_day <= $cmp_as_of), honouring every cross-filter; "
+                              "a third of the raw requests' rows"),
     "ledger_apps": (ledger.LEDGER_APPS_SQL,
                     "the ledger of $region: every app it leads, co-builds or uses from above, with role "
                     "(lead | co | above) and visibility; runway and stage cross-filters applied"),

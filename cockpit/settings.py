@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     query_wait_s: float = 10.0
     timeout_memory_s: float = 60.0
     duckdb_threads: int = 2
+    # After a publication `cockpit ingest` warms the shared cache for the top levels in the
+    # background for at most this long (cockpit.web.warm); 0 turns it off.
+    warm_s: float = Field(60.0, ge=0)
     duckdb_memory_limit: str = "2GB"
     # The region code every viewer is limited to when logins are off (the top of the tree if unset).
     jurisdiction: str | None = None

@@ -42,7 +42,8 @@ REGION_COLUMNS = ("street_code", "region_code")
 SCOPE_RELATIONS = ("scope", "region_names")
 #: Rollups of every snapshot that are regional (cockpit.ingest.rollups builds them; the read side
 #: must not import the write side, tests/test_sqlguard.py checks the list against a built snapshot).
-REGIONAL_ROLLUPS = ("region_tree", "requests_daily", "requests_street_daily", "street_scores", "quality_flags")
+REGIONAL_ROLLUPS = ("region_tree", "requests_daily", "requests_street_daily", "requests_closing_daily",
+                    "street_scores", "quality_flags")
 #: Table functions that only generate values (they read nothing), allowed in panel SQL.
 GENERATORS = frozenset({"range", "generate_series", "unnest"})
 #: Scalar functions that read files, the environment, settings, variables, the catalog or SQL text.

@@ -150,7 +150,7 @@ def test_sankey_links_by_hand():
 def test_requests_daily_rollup_by_hand(tmp_path):
     (tmp_path / "manifest.json").write_text('{"as_of": "2026-11-25"}', encoding="utf-8")
     assert build_requests_daily(tmp_path, make_con()) == 7
-    out = tmp_path / "rollups" / "requests_daily.parquet"
+    out = tmp_path / "rollups" / "requests_daily"
     d = pd.read_parquet(out)
     assert tuple(d.columns) == flow.REQUESTS_DAILY_COLUMNS
     assert len(d) == 7  # every request fell on its own day
@@ -239,7 +239,7 @@ def raw_expectation(rows, as_of):
 def test_requests_daily_sums_equal_raw_rows(tmp_path, rows, as_of):
     con = make_con(rows)
     build_requests_daily(tmp_path, con, as_of=as_of)
-    out = tmp_path / "rollups" / "requests_daily.parquet"
+    out = tmp_path / "rollups" / "requests_daily"
     d = pd.read_parquet(out)
     assert tuple(d.columns) == flow.REQUESTS_DAILY_COLUMNS
     got = d.drop(columns=["day", "category", "channel", "handling_level", "dept_code"]) \

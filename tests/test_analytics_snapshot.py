@@ -29,7 +29,7 @@ def test_rollups_registered_and_published(store):
     tables = json.loads((snap / "manifest.json").read_text(encoding="utf-8"))["tables"]
     assert tables["street_scores"] == {"rows": 8, "kind": "rollup"}  # 4 streets × 2 months
     assert tables["requests_daily"]["kind"] == "rollup"
-    daily = pd.read_parquet(snap / "rollups" / "requests_daily.parquet")
+    daily = pd.read_parquet(snap / "rollups" / "requests_daily")
     assert tuple(daily.columns) == flow.REQUESTS_DAILY_COLUMNS
     assert daily["received"].sum() == 12
 
@@ -69,7 +69,7 @@ def test_cli_scores_on_published_snapshot(store, capsys):
 
 def test_requests_daily_overdue_uses_snapshot_as_of(store):
     snap = live_snapshot_dir(store)
-    daily = pd.read_parquet(snap / "rollups" / "requests_daily.parquet")
+    daily = pd.read_parquet(snap / "rollups" / "requests_daily")
     # Open requests (every third: R0002, R0005, R0008, R0011) are due 5 days after receipt;
     # R0011 is received 2026-11-19 20:30 → due 11-24 20:30, before the end of as_of 11-25:
     # all four are overdue as of 2026-11-25.

@@ -331,7 +331,7 @@ rows = ["420px"]
     shown = page.evaluate("() => { const d = document.querySelector('#panel-test_channel_bar .js-plotly-plot').data[0];"
                           " return Object.fromEntries(d.x.map((c, i) => [c, d.y[i]])); }")
     live = (demo_store / "CURRENT").read_text().strip()
-    daily = demo_store / "snapshots" / live / "rollups" / "requests_daily.parquet"
+    daily = demo_store / "snapshots" / live / "rollups" / "requests_daily" / "*.parquet"
     expected = dict(duckdb.sql(f"select channel, sum(received)::double from read_parquet('{daily}') "
                                "where day >= date '2026-11-01' and day < date '2026-11-26' group by channel").fetchall())
     assert shown == expected

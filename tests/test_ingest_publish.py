@@ -49,8 +49,8 @@ def test_full_drop_is_published(tmp_path: Path, capsys):
     assert m["tables"]["region_tree"] == {"rows": 25, "kind": "rollup"}
     assert all(v["kind"] in ("core", "extra", "rollup") for v in m["tables"].values())
 
-    # layout: tables/, requests/month=YYYY-MM/data.parquet, rollups/, nothing else
-    assert sorted(p.name for p in snap.iterdir()) == ["manifest.json", "requests", "rollups", "tables"]
+    # layout: tables/, requests/month=YYYY-MM/data.parquet, rollups/, parts/ (the write side's), nothing else
+    assert sorted(p.name for p in snap.iterdir()) == ["manifest.json", "parts", "requests", "rollups", "tables"]
     months = sorted(p.name for p in (snap / "requests").iterdir())
     assert months == ["month=2026-09", "month=2026-10", "month=2026-11"]
     assert all(sorted(os.listdir(snap / "requests" / mo)) == ["data.parquet"] for mo in months)

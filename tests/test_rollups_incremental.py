@@ -1,6 +1,7 @@
-"""The daily request rollup after a daily drop: months the drop did not touch are carried over
-from the parent snapshot's rollup (their overdue counts moved on to the new as_of), the others
-rolled up afresh — and the result equals a full rebuild, row for row."""
+"""The day-keyed request rollups after a daily drop: months the drop did not touch are the parent
+snapshot's files (hard links) unless the new as_of moved an overdue count in them, changed days
+are rolled up afresh and the rest of their month taken over — and the result equals a full
+rebuild, row for row (cockpit.ingest.monthly)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ import pytest
 
 from cockpit.analytics.flow import REQUESTS_DAILY_COLUMNS
 from cockpit.ingest import cli_ingest
-from cockpit.ingest import rollups
+from cockpit.ingest import monthly, rollups
 from cockpit.snapshot import connect_snapshot, live_snapshot_dir
 
 KEYS = ["day", "street_code", "category", "channel", "handling_level", "dept_code"]
+#: The day-keyed rollups kept one file per month, and the keys of their rows.
+DAY_KEYED = {"requests_daily": KEYS, "requests_street_daily": ["day", "street_code"],
+             "requests_closing_daily": ["day", "street_code", "closed_day"]}
 DEMO_AS_OF = dt.date(2026, 11, 25)
 #: The furthest an as_of may move on from the demo's: the contract allows at most a day ahead of today.
 MAX_JUMP = min(40, (dt.date.today() + dt.timedelta(days=1) - DEMO_AS_OF).days)
@@ -55,22 +59,22 @@ def _write_drop(snapshot, out, jump_days: int, old_month: str) -> dict:
     return {"as_of": new_as_of}
 
 
-def _full_rebuild(snapshot, tmp_path) -> pd.DataFrame:
-    """requests_daily of `snapshot` built whole, in a copy (its own rollups folder)."""
+def _full_rebuild(snapshot, tmp_path) -> dict[str, pd.DataFrame]:
+    """The day-keyed rollups of `snapshot` built whole (no parent), in a copy (its own rollups)."""
     copy = tmp_path / "rebuild" / "snapshot"
     shutil.copytree(snapshot, copy, copy_function=os.link, ignore=shutil.ignore_patterns("rollups"))
     (copy / "rollups").mkdir()
     shutil.copy2(snapshot / "rollups" / "region_tree.parquet", copy / "rollups" / "region_tree.parquet")
-    con = connect_snapshot(copy)
-    try:
-        rollups.build_requests_daily(copy, con)  # no parent: the whole build
-    finally:
-        con.close()
-    return pd.read_parquet(copy / "rollups" / "requests_daily.parquet")
+    rollups.build_rollups(copy)  # no parent: the whole build
+    return {name: _read(copy, name) for name in DAY_KEYED}
 
 
-def _sorted(df: pd.DataFrame) -> pd.DataFrame:
-    return df.sort_values(KEYS, na_position="first").reset_index(drop=True)
+def _read(snapshot, name) -> pd.DataFrame:
+    return pd.read_parquet(snapshot / "rollups" / name)
+
+
+def _sorted(df: pd.DataFrame, keys=KEYS) -> pd.DataFrame:
+    return df.sort_values(keys, na_position="first").reset_index(drop=True)
 
 
 @pytest.mark.parametrize("jump_days", [1, MAX_JUMP])
@@ -82,17 +86,17 @@ def test_a_daily_drop_rolls_up_as_a_full_rebuild(demo_store, tmp_path, jump_days
     assert cli_ingest(tmp_path / "drop", store) == 0
     snap = live_snapshot_dir(store)
     assert snap != parent
-    new_as_of = dt.date.fromisoformat(json.loads((snap / "manifest.json").read_text())["as_of"])
-    plan = rollups._carry_over(snap, parent, new_as_of)
-    assert plan is not None and months[0] in plan["kept"] and months[3] not in plan["kept"], plan
-    got = pd.read_parquet(snap / "rollups" / "requests_daily.parquet")
-    assert tuple(got.columns) == REQUESTS_DAILY_COLUMNS
+    # the months neither the drop nor the new as_of changed are the parent's very files
+    parent_files = monthly.rollup_months(parent, "requests_daily")
+    mine = monthly.rollup_months(snap, "requests_daily")
+    assert os.path.samefile(mine[months[0]], parent_files[months[0]])
+    assert not os.path.samefile(mine[months[3]], parent_files[months[3]])
     want = _full_rebuild(snap, tmp_path)
-    pd.testing.assert_frame_equal(_sorted(got), _sorted(want), check_dtype=False, rtol=1e-12)
-    # the day × street rollup follows the fine one
-    coarse = pd.read_parquet(snap / "rollups" / "requests_street_daily.parquet")
-    assert coarse["received"].sum() == want["received"].sum()
-    assert coarse["overdue_open_asof"].sum() == want["overdue_open_asof"].sum()
+    for name, keys in DAY_KEYED.items():
+        got = _read(snap, name)
+        assert len(got) == len(want[name]) > 0, name
+        pd.testing.assert_frame_equal(_sorted(got, keys), _sorted(want[name], keys), check_dtype=False, rtol=1e-12)
+    assert tuple(_read(snap, "requests_daily").columns) == REQUESTS_DAILY_COLUMNS
 
 
 @pytest.mark.skipif(MAX_JUMP < 7, reason="the clock is too close to the demo's as_of to move it to the next month")
@@ -104,15 +108,43 @@ def test_a_jump_that_makes_old_open_requests_overdue_is_counted(demo_store, tmp_
     _write_drop(parent, tmp_path / "drop", MAX_JUMP, old_month=months[3])
     assert cli_ingest(tmp_path / "drop", store) == 0
     snap = live_snapshot_dir(store)
-    before = pd.read_parquet(parent / "rollups" / "requests_daily.parquet")
-    after = pd.read_parquet(snap / "rollups" / "requests_daily.parquet")
+    before = _read(parent, "requests_daily")
+    after = _read(snap, "requests_daily")
     last_kept = months[-1]  # the as_of month of the parent: its new requests fall in the next month
     pick = lambda df: df[df["day"].astype(str).str.startswith(last_kept)]["overdue_open_asof"].sum()  # noqa: E731
     assert pick(after) > pick(before)
 
 
-def test_an_earlier_as_of_or_no_parent_builds_whole(demo_store, tmp_path):
+def test_an_earlier_as_of_or_no_parent_builds_whole(demo_store):
     parent = live_snapshot_dir(demo_store)
     as_of = dt.date.fromisoformat(json.loads((parent / "manifest.json").read_text())["as_of"])
-    assert rollups._carry_over(parent, None, as_of) is None
-    assert rollups._carry_over(parent, parent, as_of - dt.timedelta(days=1)) is None
+    months = set(monthly.request_months(parent))
+    con = duckdb.connect()
+    every = {m: None for m in months}
+    assert monthly.dirty_days(con, parent, monthly.Changes(as_of=as_of)) == every
+    earlier = monthly.Changes(parent=parent, parent_as_of=as_of, as_of=as_of - dt.timedelta(days=1), days=frozenset())
+    assert monthly.dirty_days(con, parent, earlier) == every
+    same = monthly.Changes(parent=parent, parent_as_of=as_of, as_of=as_of, days=frozenset())
+    assert monthly.dirty_days(con, parent, same) == {}  # the same files, the same as_of: all clean
+
+
+def test_quality_flags_after_a_daily_drop_equal_a_full_count(demo_store, tmp_path):
+    """The request state flags are counted per month and the untouched months taken over: the
+    rollup equals counting every month afresh."""
+    from cockpit.ingest.quality import PARTS, build_quality_flags
+
+    store = _copy_store(demo_store, tmp_path / "store")
+    parent = live_snapshot_dir(store)
+    months = sorted(p.name.split("=")[1] for p in (parent / "requests").glob("month=*"))
+    _write_drop(parent, tmp_path / "drop", 1, old_month=months[3])
+    assert cli_ingest(tmp_path / "drop", store) == 0
+    snap = live_snapshot_dir(store)
+    assert os.path.samefile(snap / PARTS / f"{months[0]}.parquet", parent / PARTS / f"{months[0]}.parquet")
+    assert not os.path.samefile(snap / PARTS / f"{months[3]}.parquet", parent / PARTS / f"{months[3]}.parquet")
+    copy = tmp_path / "recount" / "snapshot"
+    shutil.copytree(snap, copy, copy_function=os.link, ignore=shutil.ignore_patterns("parts", "quality_flags.parquet"))
+    build_quality_flags(copy, tmp_path / "drop" / "requests.parquet", parent)
+    got = pd.read_parquet(snap / "rollups" / "quality_flags.parquet")
+    want = pd.read_parquet(copy / "rollups" / "quality_flags.parquet")
+    assert len(want) > 0
+    pd.testing.assert_frame_equal(got, want)

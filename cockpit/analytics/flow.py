@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from cockpit.analytics import run
+from cockpit.snapshot import CLOSING_DAILY_SQL
 
 
 def hours_between(start: str, end: str) -> str:
@@ -251,6 +252,39 @@ select {cols} from requests_daily_scoped where not ({unfiltered})
 #: street and day): the same sums either way. DuckDB drops the branch whose bound condition is
 #: false before scanning.
 STREET_DAYS_SQL = _street_days_sql()
+
+#: Columns of rollups/requests_closing_daily: per received day × street × closing day (NULL: still
+#: open) the requests, those closed on time, rated and rated 满意. The like-for-like KPIs count a
+#: comparison request as closed (or rated) only when it was closed by $cmp_as_of: the closing
+#: day is all they need of each request, so they read this instead of the raw requests.
+REQUESTS_CLOSING_DAILY_COLUMNS = ("day", "street_code", "closed_day", "received", "closed_on_time",
+                                  "rated", "satisfied")
+
+#: The closing-day rollup over the view `requests` (whole tree, all days); closed_on_time as in
+#: the facts: closed and (no deadline or closed by it). Written in `cockpit.snapshot`, which also
+#: serves it as a view over the requests of a snapshot published before this rollup existed.
+REQUESTS_CLOSING_DAILY_SQL = CLOSING_DAILY_SQL
+
+#: The cross-filter fields the closing-day rollup drops and requests_scoped honours (its columns).
+CLOSING_DAILY_DROPPED_FILTERS = ("category", "channel", "handling_level", "status")
+
+
+def _closing_days_sql() -> str:
+    cols = ", ".join(REQUESTS_CLOSING_DAILY_COLUMNS)
+    unfiltered = " and ".join(f"$f_{f} is null" for f in CLOSING_DAILY_DROPPED_FILTERS)
+    raw = REQUESTS_CLOSING_DAILY_SQL.replace("from requests", "from requests_scoped") \
+        .replace("order by day, street_code, closed_day", "")
+    return f"""select {cols} from requests_closing_daily_scoped where {unfiltered}
+union all
+select {cols} from ({raw}) r where not ({unfiltered})
+"""
+
+
+#: Panel relation ``requests_closing_days``: in scope, per received day × street × closing day
+#: (NULL: open) received, closed_on_time, rated, satisfied, to be summed. Without a category,
+#: channel, level or status cross-filter it reads the closing-day rollup, with one the same
+#: rows counted from requests_scoped under that filter: the same sums either way.
+CLOSING_DAYS_SQL = _closing_days_sql()
 
 _DAILY_STAGE_AVGS = ",\n       ".join(
     f"1.0 * sum(dur_{key}_h_sum) / nullif(sum(dur_{key}_n), 0) as avg_{key}_h" for key, *_ in STAGES)

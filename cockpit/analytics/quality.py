@@ -206,6 +206,7 @@ def cli_quality(store: Path, region: str | None = None, fmt: str = "table") -> i
 SOURCE_TABLES: dict[str, tuple[str, ...]] = {
     "requests": ("requests",), "requests_daily": ("requests",), "flow_sankey": ("requests",),
     "early_warnings": ("requests",), "monthly_growth": ("requests",), "snapshot_months": ("requests",),
+    "requests_closing_daily": ("requests",), "requests_closing_days": ("requests",),
     "street_metrics": ("street_metrics",), "street_scores": ("street_metrics",),
     "street_score_ranking": ("street_metrics",), "indicator_scores": ("street_metrics",),
     "ledger_items": ("ledger_items",), "reform_apps": ("reform_apps", "ledger_items"),

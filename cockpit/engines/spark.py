@@ -27,6 +27,7 @@ from cockpit.duck import ident
 from cockpit.engines import EngineError, bytes_message, timeout_message
 from cockpit.engines.spark_server import SESSION_CONF
 from cockpit.portable import to_spark
+from cockpit.snapshot import rollup_sources
 
 
 def _table_sources(snapshot_dir: Path) -> dict[str, tuple[str, Any]]:
@@ -41,8 +42,9 @@ def _table_sources(snapshot_dir: Path) -> dict[str, tuple[str, Any]]:
         if name not in out:
             cols = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {ident(c.name)}" for c in table.columns)
             out[name] = ("empty", f"SELECT {cols} WHERE false")
-    for path in sorted((snapshot_dir / "rollups").glob("*.parquet")):
-        out[path.stem] = ("parquet", path)
+    for name, source in rollup_sources(snapshot_dir).items():
+        # a rollup kept per month is read as its folder (Spark reads every file in it)
+        out[name] = ("parquet", source.parent if source.name == "*.parquet" else source)
     return out
 
 

@@ -115,11 +115,11 @@ def build_snapshot(folder: Path, store: Store, snap: Path, work: Path, manifest:
         {"as_of": manifest["as_of"], "tables": tables}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     log("  building rollups ...")
     t0 = time.monotonic()
-    for name, rows in build_rollups(snap, parent=live).items():
+    for name, rows in build_rollups(snap, parent=live, changed_days=stats["days"], log=log).items():
         tables[name] = {"rows": rows, "kind": "rollup"}
-        log(f"  {name}: {rows} rows (rollup)")
+    t1 = time.monotonic()
     rows = build_quality_flags(snap, files.core.get("requests"), live)
     tables[QUALITY_ROLLUP] = {"rows": rows, "kind": "rollup"}
-    log(f"  {QUALITY_ROLLUP}: {rows} rows (data-quality flags per region)")
+    log(f"  {QUALITY_ROLLUP}: {rows} rows (data-quality flags per region, {time.monotonic() - t1:.1f} s)")
     log(f"  rollups built in {time.monotonic() - t0:.1f} s")
     return dict(sorted(tables.items(), key=lambda kv: (["core", "extra", "rollup"].index(kv[1]["kind"]), kv[0])))

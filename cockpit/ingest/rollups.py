@@ -23,16 +23,24 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import json
-import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-from cockpit.analytics.flow import REQUESTS_DAILY_COLUMNS, REQUESTS_DAILY_SQL, REQUESTS_STREET_DAILY_SQL
+from cockpit.analytics.flow import (
+    REQUESTS_CLOSING_DAILY_COLUMNS,
+    REQUESTS_CLOSING_DAILY_SQL,
+    REQUESTS_DAILY_COLUMNS,
+    REQUESTS_DAILY_SQL,
+    REQUESTS_STREET_DAILY_COLUMNS,
+    REQUESTS_STREET_DAILY_SQL,
+)
 from cockpit.analytics.scores import STREET_SCORES_ROLLUP_SQL
 from cockpit.duck import ident, literal
+from cockpit.ingest import monthly
 from cockpit.snapshot import connect_snapshot, snapshot_as_of
 
 RollupBuilder = Callable[[Path, duckdb.DuckDBPyConnection], int]
@@ -41,6 +49,10 @@ _BUILDERS: dict[str, RollupBuilder] = {}
 #: The live snapshot the one being built succeeds (None: the first, or a builder run by hand):
 #: builders may reuse its rollups for what did not change.
 _PARENT: contextvars.ContextVar[Path | None] = contextvars.ContextVar("rollup_parent", default=None)
+#: The received days whose requests the drop changed (None: unknown), from the merge.
+_DAYS: contextvars.ContextVar[frozenset | None] = contextvars.ContextVar("rollup_days", default=None)
+#: The dirty days of the build under way ({(snapshot, as_of): plan}; None: no build, no memo).
+_DIRTY: contextvars.ContextVar[dict | None] = contextvars.ContextVar("rollup_dirty", default=None)
 
 
 def register_rollup(name: str, builder: RollupBuilder, *, replace: bool = False) -> RollupBuilder:
@@ -72,20 +84,25 @@ def write_rollup(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, name: str, 
     return con.execute(f"SELECT count(*) FROM read_parquet({literal(out)})").fetchall()[0][0]
 
 
-def build_rollups(snapshot_dir: Path, parent: Path | None = None) -> dict[str, int]:
+def build_rollups(snapshot_dir: Path, parent: Path | None = None, changed_days=None,
+                  log: Callable[[str], None] | None = None) -> dict[str, int]:
     """Run every registered builder on a (staging) snapshot; returns {rollup name: rows}.
 
     `parent` is the live snapshot this one follows (its unchanged request months are hard links
-    of the parent's), so a builder can carry over what those months contribute."""
+    of the parent's), so a builder can carry over what those months contribute; `changed_days`
+    the received days whose requests the drop changed (None: unknown). `log` gets each
+    builder's time."""
     snapshot_dir = Path(snapshot_dir)
-    token = _PARENT.set(Path(parent) if parent is not None else None)
+    tokens = (_PARENT.set(Path(parent) if parent is not None else None),
+              _DAYS.set(frozenset(changed_days) if changed_days is not None else None), _DIRTY.set({}))
     try:
-        return _build_all(snapshot_dir)
+        return _build_all(snapshot_dir, log)
     finally:
-        _PARENT.reset(token)
+        for var, token in zip((_PARENT, _DAYS, _DIRTY), tokens):
+            var.reset(token)
 
 
-def _build_all(snapshot_dir: Path) -> dict[str, int]:
+def _build_all(snapshot_dir: Path, log: Callable[[str], None] | None = None) -> dict[str, int]:
     (snapshot_dir / "rollups").mkdir(exist_ok=True)
     counts: dict[str, int] = {}
     # Spill space next to the snapshot (in staging), never inside it: the snapshot dir is published as is.
@@ -96,14 +113,22 @@ def _build_all(snapshot_dir: Path) -> dict[str, int]:
                 # A cursor of its own per builder: a result one builder leaves half-fetched must
                 # not block the next (DuckDB refuses new work on a connection with one pending).
                 cur = con.cursor()
+                t0 = time.monotonic()
                 try:
                     counts[name] = int(builder(snapshot_dir, cur))
                 finally:
                     cur.close()
+                if log is not None:
+                    log(f"  {name}: {counts[name]} rows (rollup, {time.monotonic() - t0:.1f} s)")
                 path = (snapshot_dir / "rollups" / f"{name}.parquet").resolve()
-                if not path.is_file():
-                    raise RuntimeError(f"rollup builder {name!r} did not write {path.name}")
-                con.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM read_parquet({literal(path)})")
+                folder = (snapshot_dir / "rollups" / name).resolve()
+                if path.is_file():
+                    source = literal(path)
+                elif folder.is_dir() and any(folder.glob("*.parquet")):
+                    source = literal(folder / "*.parquet")
+                else:
+                    raise RuntimeError(f"rollup builder {name!r} did not write {path.name} or {name}/")
+                con.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM read_parquet({source})")
         finally:
             con.close()
     return counts
@@ -154,110 +179,87 @@ def rollup_as_of(snapshot_dir: Path, con: duckdb.DuckDBPyConnection) -> dt.date 
     return rows[0][0] if rows else None
 
 
+def _plan(snapshot_dir: Path, con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict:
+    """The dirty days of this build (`cockpit.ingest.monthly.dirty_days`), computed once per build
+    and shared by every day-keyed rollup; the parent only when its rollups can be taken over."""
+    key = (str(snapshot_dir), as_of)
+    cache = _DIRTY.get()
+    if cache is not None and key in cache:
+        return cache[key]
+    parent = _PARENT.get()
+    parent_as_of = None
+    if parent is not None:
+        try:
+            parent_as_of = dt.date.fromisoformat(
+                json.loads((parent / "manifest.json").read_text(encoding="utf-8"))["as_of"])
+        except (OSError, ValueError, KeyError):
+            parent = None
+    changes = monthly.Changes(parent=parent, parent_as_of=parent_as_of, as_of=as_of, days=_DAYS.get())
+    plan = {"dirty": monthly.dirty_days(con, snapshot_dir, changes),
+            "parent": parent if parent_as_of is not None and parent_as_of <= as_of else None}
+    if cache is not None:
+        cache[key] = plan
+    return plan
+
+
+_DAILY_KEYS = "day, street_code, category, channel, handling_level, dept_code"
+
+
 @rollup("requests_daily")
 def build_requests_daily(snapshot_dir: Path, con: duckdb.DuckDBPyConnection,
                          as_of: dt.date | str | None = None) -> int:
-    """``rollups/requests_daily.parquet`` (columns ``cockpit.analytics.flow.REQUESTS_DAILY_COLUMNS``).
+    """``rollups/requests_daily/<month>.parquet`` (columns ``cockpit.analytics.flow.REQUESTS_DAILY_COLUMNS``).
 
     Returns the row count. ``as_of`` defaults to :func:`rollup_as_of`; overdue_open_asof
-    counts requests not closed whose deadline passed before the end of that day.
-
-    After a daily drop most request months are the parent snapshot's files (hard links): their
-    rows are carried over from the parent's rollup, only overdue_open_asof moved on to the new
-    as_of; the months the drop rewrote are rolled up from their requests (`_carry_over`).
+    counts requests not closed whose deadline passed before the end of that day. Day-keyed and
+    incremental (`cockpit.ingest.monthly`): after a daily drop only the days it changed, and the
+    days whose overdue count the new as_of moved, are rolled up from their requests.
     """
     if as_of is None:
         as_of = rollup_as_of(snapshot_dir, con)
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
     snapshot_dir = Path(snapshot_dir)
-    plan = _carry_over(snapshot_dir, _PARENT.get(), as_of)
-    if plan is None:
-        # Streamed from DuckDB to parquet: the rollup of 10M requests never sits in Python memory.
-        return write_rollup(con, snapshot_dir, "requests_daily", REQUESTS_DAILY_SQL, {"as_of": as_of})
-    return _write_requests_daily_incremental(snapshot_dir, plan, as_of)
-
-
-def _month_files(snapshot_dir: Path) -> dict[str, Path]:
-    return {p.parent.name.split("=", 1)[1]: p for p in sorted((snapshot_dir / "requests").glob("month=*/data.parquet"))}
-
-
-def _carry_over(snapshot_dir: Path, parent: Path | None, as_of: dt.date) -> dict | None:
-    """What of the parent's requests_daily can be reused, or None (build it whole).
-
-    Reusable: a parent with that rollup in today's columns, an as_of not earlier than the
-    parent's (overdue counts only grow with time for unchanged requests), and at least one
-    request month that is the very same file as the parent's."""
-    if parent is None:
-        return None
-    old = parent / "rollups" / "requests_daily.parquet"
-    try:
-        parent_as_of = dt.date.fromisoformat(json.loads((parent / "manifest.json").read_text(encoding="utf-8"))["as_of"])
-    except (OSError, ValueError, KeyError):
-        return None
-    if not old.is_file() or parent_as_of > as_of:
-        return None
-    import pyarrow.parquet as pq
-
-    if tuple(pq.read_schema(old).names) != REQUESTS_DAILY_COLUMNS:
-        return None
-    mine, theirs = _month_files(snapshot_dir), _month_files(parent)
-    kept = sorted(m for m, f in mine.items() if m in theirs and os.path.samefile(f, theirs[m]))
-    if not kept:
-        return None
-    return {"parent_daily": old, "parent_as_of": parent_as_of, "kept": kept,
-            "kept_files": [mine[m] for m in kept], "fresh_files": [f for m, f in mine.items() if m not in kept]}
-
-
-def _write_requests_daily_incremental(snapshot_dir: Path, plan: dict, as_of: dt.date) -> int:
-    keys = ("day", "street_code", "category", "channel", "handling_level", "dept_code")
-    with tempfile.TemporaryDirectory(prefix="rollup-inc-", dir=snapshot_dir.parent) as tmp:
-        con = connect_snapshot(snapshot_dir, temp_directory=Path(tmp))
-        try:
-            # The rewritten months, rolled up from their requests alone (the same SQL as a full build).
-            if plan["fresh_files"]:
-                fresh = ", ".join(literal(f) for f in plan["fresh_files"])
-                con.execute(f"CREATE OR REPLACE VIEW requests AS SELECT * FROM read_parquet([{fresh}], hive_partitioning = false)")
-                con.execute(f"CREATE TEMP TABLE fresh AS {REQUESTS_DAILY_SQL}", {"as_of": as_of})
-            else:  # a drop without requests: every month is the parent's
-                con.execute(f"CREATE TEMP TABLE fresh AS SELECT * FROM read_parquet({literal(plan['parent_daily'])}) WHERE false")
-            kept = ", ".join(literal(f) for f in plan["kept_files"])
-            # Unchanged requests still open whose deadline fell between the two as_of cut-offs.
-            con.execute(f"""CREATE TEMP TABLE newly_overdue AS
-                SELECT cast(received_at AS date) AS day, street_code, category, channel, handling_level, dept_code,
-                       count(*) AS n
-                FROM read_parquet([{kept}], hive_partitioning = false)
-                WHERE closed_at IS NULL AND due_at >= cast($old AS timestamp) + interval '1 day'
-                  AND due_at < cast($new AS timestamp) + interval '1 day'
-                GROUP BY ALL""", {"old": plan["parent_as_of"], "new": as_of})
-            months = ", ".join(literal(m) for m in plan["kept"])
-            cols = ", ".join("p.overdue_open_asof + coalesce(o.n, 0) AS overdue_open_asof"
-                             if c == "overdue_open_asof" else f"p.{c}" for c in REQUESTS_DAILY_COLUMNS)
-            on = " AND ".join(f"o.{k} IS NOT DISTINCT FROM p.{k}" for k in keys)
-            sql = f"""
-                SELECT * FROM (
-                    SELECT {cols} FROM read_parquet({literal(plan['parent_daily'])}) p
-                    LEFT JOIN newly_overdue o ON {on}
-                    WHERE strftime(p.day, '%Y-%m') IN ({months})
-                    UNION ALL
-                    SELECT * FROM fresh
-                ) ORDER BY {", ".join(keys)}"""
-            return write_rollup(con, snapshot_dir, "requests_daily", sql)
-        finally:
-            con.close()
+    plan = _plan(snapshot_dir, con, as_of)
+    return monthly.build_monthly(
+        con, snapshot_dir, "requests_daily", REQUESTS_DAILY_SQL, source="requests",
+        source_files=monthly.request_months(snapshot_dir), day_expr="cast(received_at AS date)",
+        order=_DAILY_KEYS, columns=REQUESTS_DAILY_COLUMNS, dirty=plan["dirty"], parent=plan["parent"],
+        params={"as_of": as_of})
 
 
 @rollup("requests_street_daily")  # after requests_daily: summed from it
 def build_requests_street_daily(snapshot_dir: Path, con: duckdb.DuckDBPyConnection) -> int:
-    """``rollups/requests_street_daily.parquet``: requests_daily per received day × street only
-    (columns ``cockpit.analytics.flow.REQUESTS_STREET_DAILY_COLUMNS``).
+    """``rollups/requests_street_daily/<month>.parquet``: requests_daily per received day × street
+    only (columns ``cockpit.analytics.flow.REQUESTS_STREET_DAILY_COLUMNS``).
 
     The fine rollup keeps a row per day × street × category × channel × level × department,
     nearly one per request; panels that need none of those dimensions read this one (through
     the ``requests_street_days`` relation, which falls back to the fine rollup under a cross-filter).
-    Summed from the fine rollup, not the raw requests: the same measures, a small scan.
+    Summed from the fine rollup's month files, not the raw requests: the same measures, a small
+    scan; the same dirty days as the fine rollup.
     """
-    return write_rollup(con, Path(snapshot_dir), "requests_street_daily", REQUESTS_STREET_DAILY_SQL)
+    snapshot_dir = Path(snapshot_dir)
+    plan = _plan(snapshot_dir, con, rollup_as_of(snapshot_dir, con))
+    return monthly.build_monthly(
+        con, snapshot_dir, "requests_street_daily", REQUESTS_STREET_DAILY_SQL, source="requests_daily",
+        source_files=monthly.rollup_months(snapshot_dir, "requests_daily"), day_expr="day",
+        order="day, street_code", columns=REQUESTS_STREET_DAILY_COLUMNS, dirty=plan["dirty"],
+        parent=plan["parent"])
+
+
+@rollup("requests_closing_daily")
+def build_requests_closing_daily(snapshot_dir: Path, con: duckdb.DuckDBPyConnection) -> int:
+    """``rollups/requests_closing_daily/<month>.parquet``: requests per received day × street ×
+    closing day (columns ``cockpit.analytics.flow.REQUESTS_CLOSING_DAILY_COLUMNS``), for the
+    like-for-like KPIs. Day-keyed and incremental like requests_daily."""
+    snapshot_dir = Path(snapshot_dir)
+    plan = _plan(snapshot_dir, con, rollup_as_of(snapshot_dir, con))
+    return monthly.build_monthly(
+        con, snapshot_dir, "requests_closing_daily", REQUESTS_CLOSING_DAILY_SQL, source="requests",
+        source_files=monthly.request_months(snapshot_dir), day_expr="cast(received_at AS date)",
+        order="day, street_code, closed_day", columns=REQUESTS_CLOSING_DAILY_COLUMNS, dirty=plan["dirty"],
+        parent=plan["parent"])
 
 
 @rollup("street_scores")  # after region_tree: it scopes by it
