@@ -65,17 +65,26 @@
     link.click();
   });
 
-  // A table row: its shown fields (AG Grid renders a row once per column container).
+  // A table row: its shown fields. AG Grid renders a row once per column container (cells
+  // named by col-id); the light table is one <tr> whose cells carry data-col.
+  function clickedRow(t) {
+    var agRow = t.closest(".ag-row");
+    if (agRow) {
+      var grid = agRow.closest(".ag-root-wrapper") || agRow.closest("section.panel");
+      return {el: agRow, cells: grid.querySelectorAll('.ag-row[row-index="' + agRow.getAttribute("row-index") +
+                                                     '"] .ag-cell[col-id]'), key: "col-id"};
+    }
+    var tr = t.closest(".cockpit-ltable tbody tr");
+    return tr ? {el: tr, cells: tr.querySelectorAll("td[data-col]"), key: "data-col"} : null;
+  }
   document.addEventListener("click", function (ev) {
     var t = ev.target;
-    var rowEl = t && t.closest ? t.closest(".ag-row") : null;
-    var panel = rowEl && rowEl.closest("section.panel");
+    var hit = t && t.closest ? clickedRow(t) : null;
+    var panel = hit && hit.el.closest("section.panel");
     var link = panel && panel.querySelector("a.panel-cases");
-    if (!link || String(window.getSelection() || "")) { return; }
-    var grid = rowEl.closest(".ag-root-wrapper") || panel;
+    if (!link || !hit.cells.length || String(window.getSelection() || "")) { return; }
     var row = {};
-    grid.querySelectorAll('.ag-row[row-index="' + rowEl.getAttribute("row-index") + '"] .ag-cell[col-id]')
-      .forEach(function (cell) { row[cell.getAttribute("col-id")] = cell.textContent.trim(); });
+    hit.cells.forEach(function (cell) { row[cell.getAttribute(hit.key)] = cell.textContent.trim(); });
     panel.dataset.tracePoint = JSON.stringify({row: row});
     link.click();
   });

@@ -121,7 +121,7 @@ def test_a_ranking_row_opens_that_streets_indicator_points(trace_server, planted
     open_page(page, f"{trace_server.url}/?period={PERIOD}")
     ranked = figure(planted, "ranking_streets")
     street, score = ranked["street"].iloc[1], float(ranked["score"].iloc[1])
-    page.locator("#panel-ranking_streets .ag-row", has_text=street).locator('[col-id="street"]').first.click()
+    page.locator("#panel-ranking_streets .cockpit-ltable tbody tr", has_text=street).locator('[data-col="street"]').first.click()
     page.wait_for_url(re.compile(r"/cases/ranking_streets\?"))
     rows = page.locator("#cases tbody tr")
     assert _count(page) == rows.count() >= 1

@@ -18,7 +18,7 @@ from dash.exceptions import PreventUpdate
 from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (Host, RenderContext, Visual, localized, no_data_text, reads_nothing, rgba, safe_id,
                                   to_float)
-from cockpit.visuals.ranking_table import (MAX_ROWS, MAX_SEARCH, SEARCH_FROM, SEARCH_TEXT, RankingTableOptions,
+from cockpit.visuals.ranking_table import (MAX_ROWS, point_value, MAX_SEARCH, SEARCH_FROM, SEARCH_TEXT, RankingTableOptions,
                                            TableColumn, _columns, _compare, _is_numeric, _wall_text, wall)
 
 #: The pager's words: "第 1–20 条，共 69 条" / "1–20 of 69".
@@ -233,6 +233,6 @@ def register_callbacks(app, host: Host) -> None:
 
 
 VISUAL = Visual(key_number=keynumbers.ranking_table, name="table", reads=reads_nothing, options=RankingTableOptions, render=render, columns=_columns,
-                output="component", wall=wall, register_callbacks=register_callbacks,
+                output="component", wall=wall, register_callbacks=register_callbacks, point_value=point_value,
                 description="light ranking table rendered on the server (no AG Grid): sort, search, pager, "
                             "sticky header, number formats, in-cell bars, ▲/▼ changes and highlights")
