@@ -15,7 +15,6 @@ import csv
 import io
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, request
@@ -23,7 +22,6 @@ from flask import Blueprint, Flask, Response, request
 from cockpit.cases import (CASE_RELATIONS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH, REGION_MATCH, CaseColumn,
                            count_statement, export_statement, match_params, page_statement, spec_statements)
 from cockpit.text import Text
-from cockpit.analytics.quality import FLAGS_BY_NAME
 from cockpit.filters import valid_filter_value
 from cockpit.query import QueryError, run_sql
 from cockpit.visuals.registry import get_visual
@@ -31,6 +29,7 @@ from cockpit.web.i18n import t
 from cockpit.web.lineage import lineage_html
 from cockpit.web.plainpage import (document, esc, message_page, period_label, region_label, resolve_request,
                                    state_query)
+from cockpit.web.quality_lists import QUALITY_PREFIX, QualityList, quality_list
 from cockpit.web.views import Views
 
 #: What a client may say about the point it clicked (plotly's own keys, `name`: the clicked trace's
@@ -63,40 +62,6 @@ STRINGS = {
            "total": "Total {name}: {v}", "current": "This period's cases", "compare": "Comparison's cases",
            "side_compare": "Comparison"},
 }
-
-
-#: Case lists of the data-quality page: `/cases/quality-<flag>` (the requests a state flag picks
-#: out, as the flag's own condition says) and `/cases/quality-requests` (every request, to look up
-#: an example id).
-QUALITY_PREFIX = "quality-"
-
-
-@dataclass(frozen=True)
-class QualityList:
-    """A case list that is not a panel's: the rows a data-quality flag picks out."""
-
-    route: str
-    spec: Any
-    options: Any = None
-
-
-def quality_list(route: str) -> QualityList | None:
-    """The case list `/cases/<route>` of the data-quality page, if `route` names one."""
-    from cockpit.specs.models import CasesSpec, PanelSpec
-
-    name = route.removeprefix(QUALITY_PREFIX)
-    if not route.startswith(QUALITY_PREFIX):
-        return None
-    if name == "requests":
-        title, sql, where = Text(zh="诉求", en="Requests"), "select * from requests_scoped", None
-    else:
-        flag = FLAGS_BY_NAME.get(name)
-        if flag is None or flag.condition is None:
-            return None
-        title, sql, where = Text(zh=f"数据质量：{flag.zh}", en=f"Data quality: {flag.en}"), flag.sql, flag.condition
-    spec = PanelSpec(id="quality_" + name, title=title, kind="", sql=sql,  # no figure, so no kind, no clicks
-                     cases=CasesSpec(relation="requests", where=where))
-    return QualityList(route, spec)
 
 
 def clicked_point(raw: Any) -> dict | None:
