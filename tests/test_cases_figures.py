@@ -130,6 +130,7 @@ def test_a_ranking_row_opens_that_streets_indicator_values(client, planted):
         count, _, total, html = _numbers(client, "ranking_streets", f"{_query({})}&pt={pt}")
         rows = table_rows(html)
         assert count == len(rows) and {r[0] for r in rows} == {row["street"]}
+        assert 'id="assessed">考核月份: 2026-11<' in html  # the month the score is of
         assert {r[2] for r in rows} >= {"诉求按期办结率"} or len(rows) >= 1
         if row["score"] == row["score"]:  # a street without a score (no metrics) has no sum either
             assert total == pytest.approx(float(row["score"]), abs=0.051)
@@ -196,3 +197,19 @@ def test_a_sankey_link_or_node_opens_its_requests(client, planted):
         pt = {"label": label, "customdata": at[i]}
         count = _numbers(client, "flow_overview", f"{_query({})}&pt={quote(json.dumps(pt, ensure_ascii=False))}")[0]
         assert count == max(into, out), label
+
+
+def test_a_heat_map_row_of_ranked_streets_opens_that_street_in_both_languages(client, planted):
+    df = figure(planted, "indicator_breakdown")
+    assert df["street"].nunique() >= 2
+    for lang in ("zh", "en"):
+        for street in df["street"].unique():
+            shown = street
+            if lang == "en":  # the heat map shows its rows translated: "1. Qing Bo Jie Dao"
+                from cockpit.text import romanized
+                rank, _, name = street.partition(". ")
+                shown = f"{rank}. {romanized(name)}"
+            pt = quote(json.dumps({"x": "x", "y": shown}, ensure_ascii=False))
+            count, _, total, html = _numbers(client, "indicator_breakdown", f"{_query({})}&lang={lang}&pt={pt}")
+            assert count == int((df["street"] == street).sum()), (lang, street)
+            assert total is not None

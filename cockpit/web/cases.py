@@ -23,7 +23,7 @@ from cockpit.cases import (CASE_RELATIONS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX
                            count_statement, export_statement, match_params, page_statement, spec_statements)
 from cockpit.text import Text
 from cockpit.filters import valid_filter_value
-from cockpit.query import QueryError, run_sql
+from cockpit.query import QueryError, results, run_sql
 from cockpit.visuals.registry import get_visual
 from cockpit.web.i18n import t
 from cockpit.web.lineage import lineage_html
@@ -53,14 +53,14 @@ STRINGS = {
            "as_of": "数据截至", "clicked": "所点", "none": "没有符合条件的记录", "yes": "是", "no": "",
            "no_cases": "此面板没有可查看的明细", "not_found": "页面不存在", "error": "明细暂时无法显示",
            "capped": "仅导出前 {n} 条", "counted": "其中计入分子 {n} 条（{rate}）", "total": "合计 {name}：{v}",
-           "current": "本期明细", "compare": "对比期明细", "side_compare": "对比期"},
+           "current": "本期明细", "compare": "对比期明细", "side_compare": "对比期", "assessed": "考核月份"},
     "en": {"cases": "Cases", "count": "{n} rows", "search": "Search", "export": "Export CSV", "back": "Back to the figure",
            "prev": "Previous", "next": "Next", "page": "page {p} of {pages}", "region": "Region", "period": "Period",
            "as_of": "As of", "clicked": "Clicked", "none": "No rows match", "yes": "yes", "no": "",
            "no_cases": "This panel has no case list", "not_found": "Page not found", "error": "The case list cannot be shown",
            "capped": "only the first {n} rows are exported", "counted": "{n} of them counted ({rate})",
            "total": "Total {name}: {v}", "current": "This period's cases", "compare": "Comparison's cases",
-           "side_compare": "Comparison"},
+           "side_compare": "Comparison", "assessed": "Assessed month"},
 }
 
 
@@ -90,7 +90,7 @@ def _primitive(value: Any) -> bool:
 class CaseQuery:
     """One request for a panel's case list, validated: statement, bound values, sort, page."""
 
-    def __init__(self, views: Views, panel, args):
+    def __init__(self, views: Views, panel, args, res=None):
         self.views, self.panel, self.args = views, panel, args
         spec = panel.spec.cases
         self.relation = CASE_RELATIONS[spec.relation]
@@ -107,7 +107,7 @@ class CaseQuery:
                     continue
                 value = str(value)
                 if figure in panel.spec.translate or figure in getattr(panel.options, "node_columns", ()):
-                    value = views.untranslate(value)  # the chart shows display names
+                    value = _data_value(views, panel, res, figure, value)  # the chart shows display names
                 if not valid_filter_value(value):
                     continue
                 extra[param] = value
@@ -165,6 +165,23 @@ class CaseQuery:
     def export(self, ctx, cap: int):
         sql = export_statement(self.relation, self.statement, self.sort, self.descending)
         return run_sql(sql, ctx, db=self.views.db, limit=cap, extra=self.extra)
+
+
+def _data_value(views: Views, panel, res, column: str, shown: str) -> str:
+    """The data value behind a value the figure showed translated: the figure's own (cached) value of
+    `column` shown so, else the value layouts/labels.toml names so (e.g. a Sankey's node names)."""
+    if res is not None and res.ctx.lang == "en" and column in panel.spec.translate:
+        try:
+            raw = results.query(panel.spec.sql, views.panel_context(panel, res), views.db)
+        except QueryError:
+            raw = None
+        if raw is not None and column in raw.columns:
+            labels = views.holder.get().value_labels
+            places = views.place_names(res.ctx.snapshot)
+            for value in raw[column].dropna().unique():
+                if views.shown(value, labels, "en", places) == shown:
+                    return str(value)
+    return views.untranslate(shown)
 
 
 def _int(raw: Any, default: int, low: int, high: int) -> int:
@@ -225,7 +242,7 @@ def register_case_routes(server: Flask, views: Views) -> None:
         if panel is None or panel.spec.cases is None:
             why = panel.spec.no_cases.get(lang) if panel is not None and panel.spec.no_cases else STRINGS[lang]["no_cases"]
             return None, message_page(STRINGS[lang]["not_found"], why, lang, 404)
-        return (res, page, panel, CaseQuery(views, panel, request.args)), None
+        return (res, page, panel, CaseQuery(views, panel, request.args, res)), None
 
     @bp.get("/cases/<panel_id>.csv")
     def cases_csv(panel_id: str):
@@ -329,7 +346,7 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         f'<header class="topbar"><h1>{esc(title)} · {esc(s["cases"])}</h1>'
         f'<a href="{esc(back)}" id="back">{esc(s["back"])}</a></header><main>'
         f'<div class="meta"><span>{esc(s["region"])}: {esc(region_label(res, lang))}</span>'
-        f'<span>{esc(s["period"])}: {esc(period_label(res))}</span>'
+        f'<span>{esc(s["period"])}: {esc(period_label(res))}</span>{_assessed(cq, res, lang)}'
         f'<span>{esc(s["as_of"])} {esc(res.ctx.as_of.isoformat())}</span>'
         f'<strong id="case-count" data-count="{total}">{esc(s["count"].format(n=f"{total:,}"))}</strong>'
         f'{_summary(cq, total, lang)}</div>'
@@ -341,6 +358,14 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         f'<nav class="pager">{"".join(pager)}</nav>'
         + lineage_html(views, res, panel, lang, rows_behind=total, case_sql=cq.statement, extra=cq.extra)
         + "</main>")
+
+
+def _assessed(cq: CaseQuery, res, lang: str) -> str:
+    """The assessed month a street's indicator values are of (it may differ from the period)."""
+    month = getattr(res.ctx, "score_period", None)
+    if cq.relation.name != "street_indicators" or month is None:
+        return ""
+    return f'<span id="assessed">{esc(STRINGS[lang]["assessed"])}: {esc(f"{month:%Y-%m}")}</span>'
 
 
 def _route(panel) -> str:
