@@ -113,7 +113,9 @@ def test_growth_is_this_periods_cases_over_last_years(client, planted):
     for period in ("2026-11", "2026-10"):
         value = figure(planted, "kpi_growth", period=period)["value"].iloc[0]
         now = _numbers(client, "kpi_growth", f"period={period}")[0]
-        before = _numbers(client, "kpi_growth", f"period={period}&side=compare")[0]
+        before, _, _, html = _numbers(client, "kpi_growth", f"period={period}&side=compare")
+        last_year = f"{int(period[:4]) - 1}{period[4:]}-01"
+        assert f'id="window">对比期: {last_year} – ' in html  # the same days last year
         assert now > 0
         if value is None or value != value:
             assert before == 0

@@ -328,6 +328,8 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
     for row in df.itertuples(index=False):
         values = row._asdict()
         cells = [_cell(values.get(c.name), c.shown, lang, labels) for c in cq.columns]
+        if cq.counts:  # a rate's numerator mark is no alarm (red is for overdue, vetoed)
+            cells[-1] = ("counted" if cells[-1][0] else "", cells[-1][1])
         # a row flagged by the data (overdue, vetoed) stands out; a rate's "counted" is no alarm
         flagged = any(c.shown == "flag" and bool(values.get(c.name)) for c in cq.relation.columns)
         tds = "".join(f'<td class="{cls}">{esc(text)}</td>' if cls else f"<td>{esc(text)}</td>" for cls, text in cells)
@@ -346,7 +348,7 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         f'<header class="topbar"><h1>{esc(title)} · {esc(s["cases"])}</h1>'
         f'<a href="{esc(back)}" id="back">{esc(s["back"])}</a></header><main>'
         f'<div class="meta"><span>{esc(s["region"])}: {esc(region_label(res, lang))}</span>'
-        f'<span>{esc(s["period"])}: {esc(period_label(res))}</span>{_assessed(cq, res, lang)}'
+        f'{_window(cq, res, lang)}{_assessed(cq, res, lang)}'
         f'<span>{esc(s["as_of"])} {esc(res.ctx.as_of.isoformat())}</span>'
         f'<strong id="case-count" data-count="{total}">{esc(s["count"].format(n=f"{total:,}"))}</strong>'
         f'{_summary(cq, total, lang)}</div>'
@@ -358,6 +360,21 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         f'<nav class="pager">{"".join(pager)}</nav>'
         + lineage_html(views, res, panel, lang, rows_behind=total, case_sql=cq.statement, extra=cq.extra)
         + "</main>")
+
+
+def _window(cq: CaseQuery, res, lang: str) -> str:
+    """The days the list covers: the page's period, or on the comparison side its own window."""
+    s = STRINGS[lang]
+    if cq.side != "compare" or cq.panel.spec.cases.period is None:
+        return f'<span>{esc(s["period"])}: {esc(period_label(res))}</span>'
+    c = cq.panel.spec.cases.compare
+    try:  # the window is SQL over the bound values (e.g. the same days last year): let it say
+        df = run_sql(f"select cast({c.start} as date) as first_day, cast({c.end} as date) - interval 1 day as last_day",
+                     res.ctx, db=cq.views.db)
+        span = f"{df['first_day'].iloc[0]:%Y-%m-%d} – {df['last_day'].iloc[0]:%Y-%m-%d}"
+    except (QueryError, ValueError, TypeError):
+        span = "—"
+    return f'<span id="window">{esc(s["side_compare"])}: {esc(span)}</span>'
 
 
 def _assessed(cq: CaseQuery, res, lang: str) -> str:
