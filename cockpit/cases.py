@@ -98,10 +98,11 @@ left join department_names d on d.dept_code = a.lead_dept
 """
 
 # The street's name and county in the viewer's language; `ranked_street` as the indicator heat
-# map labels its rows ("3. name"), so a click on a row there finds the street.
+# map's data labels its rows ("3. name", the name as stored: the heat map translates it for show),
+# so a click on a row there finds the street in either language.
 _INDICATORS_SQL = """
 select s.street_code, n.name as street_name, p.name as county_name,
-       cast(k.rank_all as varchar) || '. ' || n.name as ranked_street,
+       cast(k.rank_all as varchar) || '. ' || s.name as ranked_street,
        s.indicator, s.indicator_name, s.unit, s.value, s.target, s.higher_is_better, s.capped_ratio, s.weight,
        s.contribution, coalesce(k.veto, false) as veto, k.veto_reason, s.street_code || '/' || s.indicator as row_key
 from indicator_scores s

@@ -113,7 +113,9 @@ def test_growth_is_this_periods_cases_over_last_years(client, planted):
     for period in ("2026-11", "2026-10"):
         value = figure(planted, "kpi_growth", period=period)["value"].iloc[0]
         now = _numbers(client, "kpi_growth", f"period={period}")[0]
-        before = _numbers(client, "kpi_growth", f"period={period}&side=compare")[0]
+        before, _, _, html = _numbers(client, "kpi_growth", f"period={period}&side=compare")
+        last_year = f"{int(period[:4]) - 1}{period[4:]}-01"
+        assert f'id="window">对比期: {last_year} – ' in html  # the same days last year
         assert now > 0
         if value is None or value != value:
             assert before == 0
@@ -130,6 +132,7 @@ def test_a_ranking_row_opens_that_streets_indicator_values(client, planted):
         count, _, total, html = _numbers(client, "ranking_streets", f"{_query({})}&pt={pt}")
         rows = table_rows(html)
         assert count == len(rows) and {r[0] for r in rows} == {row["street"]}
+        assert 'id="assessed">考核月份: 2026-11<' in html  # the month the score is of
         assert {r[2] for r in rows} >= {"诉求按期办结率"} or len(rows) >= 1
         if row["score"] == row["score"]:  # a street without a score (no metrics) has no sum either
             assert total == pytest.approx(float(row["score"]), abs=0.051)
@@ -196,3 +199,19 @@ def test_a_sankey_link_or_node_opens_its_requests(client, planted):
         pt = {"label": label, "customdata": at[i]}
         count = _numbers(client, "flow_overview", f"{_query({})}&pt={quote(json.dumps(pt, ensure_ascii=False))}")[0]
         assert count == max(into, out), label
+
+
+def test_a_heat_map_row_of_ranked_streets_opens_that_street_in_both_languages(client, planted):
+    df = figure(planted, "indicator_breakdown")
+    assert df["street"].nunique() >= 2
+    for lang in ("zh", "en"):
+        for street in df["street"].unique():
+            shown = street
+            if lang == "en":  # the heat map shows its rows translated: "1. Qing Bo Jie Dao"
+                from cockpit.text import romanized
+                rank, _, name = street.partition(". ")
+                shown = f"{rank}. {romanized(name)}"
+            pt = quote(json.dumps({"x": "x", "y": shown}, ensure_ascii=False))
+            count, _, total, html = _numbers(client, "indicator_breakdown", f"{_query({})}&lang={lang}&pt={pt}")
+            assert count == int((df["street"] == street).sum()), (lang, street)
+            assert total is not None

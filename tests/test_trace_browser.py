@@ -158,7 +158,8 @@ def test_quality_from_the_navigation_in_both_languages(trace_server, page):
     assert link.inner_text() == "数据质量"
     page.locator("button.lang-btn").first.click()
     page.wait_for_function("() => document.querySelector('header.topbar nav a.quality-link').innerText === 'Data quality'")
-    settle(page)  # the page's own update in English first: leaving now would cut its callbacks short
+    settle(page)  # the page's own update in English first
+    assert page.problems == [], page.problems
     link.click()
     page.wait_for_url(re.compile(r"/quality\?.*lang=en"))
     name = "missing_coordinates"
@@ -172,7 +173,11 @@ def test_quality_from_the_navigation_in_both_languages(trace_server, page):
     page.locator("#quality-children a").first.click()  # drill to a sub-region
     page.wait_for_url(re.compile(r"/quality\?.*region=33"))
     assert page.locator("#quality-flags tbody tr").count() >= 10
-    assert page.problems == [], page.problems
+    # Leaving the cockpit page may cut a callback or the badges' fetch short (the browser aborts
+    # them): no page error.
+    problems = [p for p in page.problems
+                if not (p.startswith("request failed:") and ("/_dash-update-component" in p or "/trace/flags?" in p))]
+    assert problems == [], problems
 
 
 def test_street_profile_officials_and_their_cases(trace_server, planted, page):
@@ -200,3 +205,28 @@ def test_briefing_link_downloads_the_pdf(trace_server, page):
         page.locator("a.brief-link").click()
     data = open(dl.value.path(), "rb").read()
     assert data.startswith(b"%PDF")
+
+
+def test_a_rate_opens_its_denominator_with_the_numerator_marked(trace_server, planted, page, browser):
+    open_page(page, f"{trace_server.url}/?period={PERIOD}")
+    df = figure(planted, "kpi_closure")
+    page.locator("#panel-kpi_closure .panel-content").click()
+    page.wait_for_url(re.compile(r"/cases/kpi_closure\?"))
+    total = _count(page)
+    counted = int(page.locator("#case-counted").get_attribute("data-count"))
+    assert abs(counted / total - float(df["value"].iloc[0])) < 1e-9
+    assert page.locator("#cases th").last.inner_text().startswith("已办结")
+    save_screenshot(page, "trace_rate_cases")
+    page.locator("#side-compare").click()
+    page.wait_for_url(re.compile(r"side=compare"))
+    before = _count(page)
+    counted = int(page.locator("#case-counted").get_attribute("data-count"))
+    assert before > 0 and abs(counted / before - float(df["previous"].iloc[0])) < 1e-9  # like for like
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        phone = ctx.new_page()
+        phone.goto(page.url)
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+        save_screenshot(phone, "trace_rate_cases_phone")
+    finally:
+        ctx.close()

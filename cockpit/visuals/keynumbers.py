@@ -1,6 +1,6 @@
 """Key numbers of the built-in kinds: one line per panel saying what its figure shows, in the
 viewer's language, for the briefing (汇报材料). Each kind registers its function as its
-`key_number` hook: a KPI's value with unit and change, a chart's total or leader, a table's top
+`key_number` hook (a KPI's and a Sankey's live in their own modules, beside what they reuse): a KPI's value with unit and change, a chart's total or leader, a table's top
 row and row count. `df` is the panel's result as shown (translated), `o` its localized options."""
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ WORDS = {
 }
 
 
-def _w(ctx: RenderContext) -> dict:
+def words(ctx: RenderContext) -> dict:
+    """The words of key numbers in the viewer's language."""
     return WORDS["en" if ctx.lang == "en" else "zh"]
 
 
@@ -41,25 +42,8 @@ def _counts(fmt: Format) -> bool:
     return fmt.d3.replace("~", "") in (",.0f", ",d", "d")
 
 
-def kpi(df: pd.DataFrame, o, ctx: RenderContext) -> str:
-    from cockpit.visuals.kpi import change_text, figures, note_text
-
-    value, ref, suffix = figures(df, o)
-    if value is None:
-        return o.empty.get(ctx.lang) if getattr(o, "empty", None) else _w(ctx)["no_data"]
-    shown = o.format.apply(value / o.format.scale)
-    if o.format.suffix and shown.endswith(o.format.suffix):
-        shown = shown[: -len(o.format.suffix)]
-    text = f"{shown}{suffix}"
-    change = change_text(o, value, ref, ctx)
-    if change:
-        text += f"{_w(ctx)['sep']}{change}"
-    note = note_text(df, o)
-    return f"{text}{_w(ctx)['sep']}{note}" if note else text
-
-
 def bar(df: pd.DataFrame, o, ctx: RenderContext) -> str:
-    w = _w(ctx)
+    w = words(ctx)
     ys = [o.y] if isinstance(o.y, str) else list(o.y)
     if df.empty or not set(ys) <= set(df.columns):
         return w["no_data"]
@@ -76,7 +60,7 @@ def bar(df: pd.DataFrame, o, ctx: RenderContext) -> str:
 
 
 def line(df: pd.DataFrame, o, ctx: RenderContext) -> str:
-    w = _w(ctx)
+    w = words(ctx)
     y = o.y if isinstance(o.y, str) else o.y[0]
     if df.empty or y not in df:
         return w["no_data"]
@@ -89,7 +73,7 @@ def line(df: pd.DataFrame, o, ctx: RenderContext) -> str:
 
 
 def heatmap(df: pd.DataFrame, o, ctx: RenderContext) -> str:
-    w = _w(ctx)
+    w = words(ctx)
     if df.empty:
         return w["no_data"]
     cells = df.groupby([df[o.x].astype(str), df[o.y].astype(str)])[o.value].sum()
@@ -101,7 +85,7 @@ def heatmap(df: pd.DataFrame, o, ctx: RenderContext) -> str:
 
 
 def choropleth(df: pd.DataFrame, o, ctx: RenderContext) -> str:
-    w = _w(ctx)
+    w = words(ctx)
     values = pd.to_numeric(df[o.value], errors="coerce") if o.value in df else pd.Series(dtype=float)
     if values.dropna().empty:
         return w["no_data"]
@@ -117,20 +101,8 @@ def choropleth(df: pd.DataFrame, o, ctx: RenderContext) -> str:
     return w["sep"].join(parts)
 
 
-def sankey(df: pd.DataFrame, o, ctx: RenderContext) -> str:
-    from cockpit.visuals.sankey import build, positions
-
-    w = _w(ctx)
-    if df.empty:
-        return w["no_data"]
-    labels, src, tgt, vals = build(df, o)
-    at = positions(len(labels), src, tgt)
-    total = sum(v for s, v in zip(src, vals) if at[s] == 0)  # everything enters at the first position
-    return f"{w['total']} {o.format.apply(total)}"
-
-
 def gauge(df: pd.DataFrame, o, ctx: RenderContext) -> str:
-    w = _w(ctx)
+    w = words(ctx)
     if df.empty:
         return w["no_data"]
     parts = []
@@ -144,7 +116,7 @@ def gauge(df: pd.DataFrame, o, ctx: RenderContext) -> str:
 
 
 def ranking_table(df: pd.DataFrame, o, ctx: RenderContext) -> str:
-    w = _w(ctx)
+    w = words(ctx)
     if df.empty:
         return w["no_data"]
     columns = o.columns or []
@@ -161,7 +133,7 @@ def ranking_table(df: pd.DataFrame, o, ctx: RenderContext) -> str:
 
 
 def ticker(df: pd.DataFrame, o, ctx: RenderContext) -> str:
-    w = _w(ctx)
+    w = words(ctx)
     if df.empty:
         return w["no_data"]
     texts = [o.text] if isinstance(o.text, str) else list(o.text)

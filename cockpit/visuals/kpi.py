@@ -236,8 +236,24 @@ def reads(p: PanelContext) -> list[str]:
     return [str(d) for d in (q.period_start, q.period_end, q.cmp_start, q.cmp_end, q.score_period,
                              q.score_cmp_period)]
 
+def key_number(df: pd.DataFrame, o: KpiOptions, ctx: RenderContext) -> str:
+    """The tile in one line: value with unit, change against the comparison, its warning or caption."""
+    value, ref, suffix = figures(df, o)
+    if value is None:
+        return o.empty.get(ctx.lang) if getattr(o, "empty", None) else keynumbers.words(ctx)["no_data"]
+    shown = o.format.apply(value / o.format.scale)
+    if o.format.suffix and shown.endswith(o.format.suffix):
+        shown = shown[: -len(o.format.suffix)]
+    text = f"{shown}{suffix}"
+    change = change_text(o, value, ref, ctx)
+    if change:
+        text += f"{keynumbers.words(ctx)['sep']}{change}"
+    note = note_text(df, o)
+    return f"{text}{keynumbers.words(ctx)['sep']}{note}" if note else text
 
-VISUAL = Visual(key_number=keynumbers.kpi, name="kpi", reads=reads, options=KpiOptions, render=render, columns=_columns,
+
+
+VISUAL = Visual(key_number=key_number, name="kpi", reads=reads, options=KpiOptions, render=render, columns=_columns,
                 queries={SPARKLINE: ("x", "y")}, renamed_queries={"spark": SPARKLINE},
                 description=f"KPI tile with comparison delta, sparkline (extra query '{SPARKLINE}' with x, y) "
                             "and thresholds", wall=wall)

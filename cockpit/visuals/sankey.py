@@ -165,7 +165,20 @@ def point_value(point: dict, o: SankeyOptions, column: str):
     return None
 
 
-VISUAL = Visual(key_number=keynumbers.sankey, name="sankey", reads=reads_nothing,
+
+def key_number(df: pd.DataFrame, o: SankeyOptions, ctx: RenderContext) -> str:
+    """The flow's total: what enters it at the first position."""
+    w = keynumbers.words(ctx)
+    if df.empty:
+        return w["no_data"]
+    labels, src, tgt, vals = build(df, o)
+    at = positions(len(labels), src, tgt)
+    total = sum(v for s, v in zip(src, vals) if at[s] == 0)  # everything enters at the first position
+    return f"{w['total']} {o.format.apply(total)}"
+
+
+
+VISUAL = Visual(key_number=key_number, name="sankey", reads=reads_nothing,
                 options=SankeyOptions, render=render, columns=_columns, click=click,
                 point_value=point_value,
                 description="Sankey of flows: one row per link (source, target, value), any number of stages; "

@@ -13,38 +13,21 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 
-from cockpit.cases import (CASE_RELATIONS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH, REGION_MATCH, CaseColumn,
-                           count_statement, export_statement, match_params, page_statement, spec_statements)
-from cockpit.text import Text
-from cockpit.analytics.quality import FLAGS_BY_NAME
-from cockpit.filters import valid_filter_value
+from cockpit.cases import REGION_MATCH
 from cockpit.query import QueryError, run_sql
-from cockpit.visuals.registry import get_visual
+from cockpit.web.case_query import SERIES, CaseQuery
 from cockpit.web.i18n import t
 from cockpit.web.lineage import lineage_html
 from cockpit.web.plainpage import (document, esc, message_page, period_label, region_label, resolve_request,
                                    state_query)
+from cockpit.web.quality_lists import QUALITY_PREFIX, QualityList, quality_list
 from cockpit.web.views import Views
 
-#: What a client may say about the point it clicked (plotly's own keys, `name`: the clicked trace's
-#: name, i.e. a stacked bar's series, `curveNumber`: its index; `row`: a clicked table row's
-#: fields; a Sankey link's `source` / `target` labels and their positions `source_at` / `target_at`;
-#: primitives only).
-POINT_KEYS = ("x", "y", "location", "label", "customdata", "name", "curveNumber",
-              "source", "target", "source_at", "target_at")
-#: The most fields of a clicked table row a client may send.
-MAX_ROW_FIELDS = 40
-#: The case column of a `matches` entry that is a clicked bar's value column (`series`).
-SERIES = "@series"
-#: The column a rate's list adds: whether the row counts in the numerator.
-COUNTED = CaseColumn("counted", Text(zh="计入分子", en="Counted"), "flag")
 #: Data values shown through layouts/labels.toml in the viewer's language.
 TRANSLATED = ("category", "channel", "status", "list", "runway")
 
@@ -54,160 +37,15 @@ STRINGS = {
            "as_of": "数据截至", "clicked": "所点", "none": "没有符合条件的记录", "yes": "是", "no": "",
            "no_cases": "此面板没有可查看的明细", "not_found": "页面不存在", "error": "明细暂时无法显示",
            "capped": "仅导出前 {n} 条", "counted": "其中计入分子 {n} 条（{rate}）", "total": "合计 {name}：{v}",
-           "current": "本期明细", "compare": "对比期明细", "side_compare": "对比期"},
+           "current": "本期明细", "compare": "对比期明细", "side_compare": "对比期", "assessed": "考核月份"},
     "en": {"cases": "Cases", "count": "{n} rows", "search": "Search", "export": "Export CSV", "back": "Back to the figure",
            "prev": "Previous", "next": "Next", "page": "page {p} of {pages}", "region": "Region", "period": "Period",
            "as_of": "As of", "clicked": "Clicked", "none": "No rows match", "yes": "yes", "no": "",
            "no_cases": "This panel has no case list", "not_found": "Page not found", "error": "The case list cannot be shown",
            "capped": "only the first {n} rows are exported", "counted": "{n} of them counted ({rate})",
            "total": "Total {name}: {v}", "current": "This period's cases", "compare": "Comparison's cases",
-           "side_compare": "Comparison"},
+           "side_compare": "Comparison", "assessed": "Assessed month"},
 }
-
-
-#: Case lists of the data-quality page: `/cases/quality-<flag>` (the requests a state flag picks
-#: out, as the flag's own condition says) and `/cases/quality-requests` (every request, to look up
-#: an example id).
-QUALITY_PREFIX = "quality-"
-
-
-@dataclass(frozen=True)
-class QualityList:
-    """A case list that is not a panel's: the rows a data-quality flag picks out."""
-
-    route: str
-    spec: Any
-    options: Any = None
-
-
-def quality_list(route: str) -> QualityList | None:
-    """The case list `/cases/<route>` of the data-quality page, if `route` names one."""
-    from cockpit.specs.models import CasesSpec, PanelSpec
-
-    name = route.removeprefix(QUALITY_PREFIX)
-    if not route.startswith(QUALITY_PREFIX):
-        return None
-    if name == "requests":
-        title, sql, where = Text(zh="诉求", en="Requests"), "select * from requests_scoped", None
-    else:
-        flag = FLAGS_BY_NAME.get(name)
-        if flag is None or flag.condition is None:
-            return None
-        title, sql, where = Text(zh=f"数据质量：{flag.zh}", en=f"Data quality: {flag.en}"), flag.sql, flag.condition
-    spec = PanelSpec(id="quality_" + name, title=title, kind="", sql=sql,  # no figure, so no kind, no clicks
-                     cases=CasesSpec(relation="requests", where=where))
-    return QualityList(route, spec)
-
-
-def clicked_point(raw: Any) -> dict | None:
-    """The clicked point a client sent (`pt=` JSON), keeping only plotly's primitive keys."""
-    if not isinstance(raw, str) or not raw or len(raw) > 2000:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    point: dict[str, Any] = {k: data[k] for k in POINT_KEYS if _primitive(data.get(k))}
-    row = data.get("row")
-    if isinstance(row, dict):
-        kept = {str(k)[:64]: v for k, v in list(row.items())[:MAX_ROW_FIELDS] if _primitive(v)}
-        if kept:
-            point["row"] = kept
-    return point or None
-
-
-def _primitive(value: Any) -> bool:
-    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
-
-
-class CaseQuery:
-    """One request for a panel's case list, validated: statement, bound values, sort, page."""
-
-    def __init__(self, views: Views, panel, args):
-        self.views, self.panel, self.args = views, panel, args
-        spec = panel.spec.cases
-        self.relation = CASE_RELATIONS[spec.relation]
-        self.matches: list[tuple[str, str, Any]] = []  # (figure column, case column, value)
-        self.counted: int | None = None
-        self.total: float | None = None
-        point = clicked_point(args.get("pt")) if panel.spec.kind else None
-        extra: dict[str, Any] = {}
-        if point is not None:
-            visual = get_visual(panel.spec.kind)
-            for figure, case, param in match_params(spec.match):
-                value = visual.point_value(point, panel.options, figure)
-                if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                    continue
-                value = str(value)
-                if figure in panel.spec.translate or figure in getattr(panel.options, "node_columns", ()):
-                    value = views.untranslate(value)  # the chart shows display names
-                if not valid_filter_value(value):
-                    continue
-                extra[param] = value
-                self.matches.append((figure, case, value))
-        active = {figure for figure, _, _ in self.matches}
-        series, wants_compare = None, args.get("side") == "compare"
-        if point is not None:
-            visual = get_visual(panel.spec.kind)
-            for column, condition in spec.series.items():
-                if visual.point_value(point, panel.options, column) is not None:
-                    self.matches.append((column, SERIES, column))
-                    if condition == "compare":
-                        wants_compare = True
-                    else:
-                        series = condition
-                    break
-        statements = spec_statements(spec, active, series)
-        self.side = "compare" if wants_compare and "compare" in statements else "current"
-        self.has_compare = "compare" in statements
-        self.statement = statements[self.side]
-        self.counts = (spec.compare.counts if self.side == "compare" and spec.compare and spec.compare.counts
-                       else spec.counts) is not None
-        self.total_column = spec.total
-        label = spec.counts_label
-        self.columns = self.relation.columns + ((CaseColumn("counted", label, "flag") if label else COUNTED,)
-                                                if self.counts else ())
-        q = args.get("q")
-        self.q = q.strip()[:MAX_SEARCH] if isinstance(q, str) and q.strip() else None
-        extra["cases_q"] = self.q
-        self.extra = extra
-        sort = args.get("sort")
-        known = isinstance(sort, str) and any(c.name == sort for c in self.columns)
-        self.sort = sort if known else self.relation.default_sort
-        self.descending = args.get("dir", "desc" if sort is None else "asc") == "desc"
-        self.size = _int(args.get("n"), DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-        self.page = _int(args.get("p"), 1, 1, 10**9)
-
-    def count(self, ctx) -> int:
-        """How many cases match; also sets `counted` (a rate's numerator) and `total` (the declared sum)."""
-        sql = count_statement(self.relation, self.statement, self.counts, self.total_column)
-        df = run_sql(sql, ctx, db=self.views.db, extra=self.extra)
-        row = df.iloc[0] if len(df) else None
-        self.counted = int(row["counted"]) if self.counts and row is not None else None
-        total = row["total"] if self.total_column and row is not None else None
-        self.total = None if total is None or (isinstance(total, float) and math.isnan(total)) else float(total)
-        return int(row["cases"]) if row is not None else 0
-
-    def rows(self, ctx, total: int):
-        pages = max(1, math.ceil(total / self.size))
-        self.page = min(self.page, pages)
-        extra = {**self.extra, "cases_limit": self.size, "cases_offset": (self.page - 1) * self.size}
-        sql = page_statement(self.relation, self.statement, self.sort, self.descending)
-        return run_sql(sql, ctx, db=self.views.db, extra=extra), pages
-
-    def export(self, ctx, cap: int):
-        sql = export_statement(self.relation, self.statement, self.sort, self.descending)
-        return run_sql(sql, ctx, db=self.views.db, limit=cap, extra=self.extra)
-
-
-def _int(raw: Any, default: int, low: int, high: int) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        return default
-    return max(low, min(high, value))
 
 
 def _cell(value: Any, shown: str, lang: str, labels) -> tuple[str, str]:
@@ -260,7 +98,7 @@ def register_case_routes(server: Flask, views: Views) -> None:
         if panel is None or panel.spec.cases is None:
             why = panel.spec.no_cases.get(lang) if panel is not None and panel.spec.no_cases else STRINGS[lang]["no_cases"]
             return None, message_page(STRINGS[lang]["not_found"], why, lang, 404)
-        return (res, page, panel, CaseQuery(views, panel, request.args)), None
+        return (res, page, panel, CaseQuery(views, panel, request.args, res)), None
 
     @bp.get("/cases/<panel_id>.csv")
     def cases_csv(panel_id: str):
@@ -346,6 +184,8 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
     for row in df.itertuples(index=False):
         values = row._asdict()
         cells = [_cell(values.get(c.name), c.shown, lang, labels) for c in cq.columns]
+        if cq.counts:  # a rate's numerator mark is no alarm (red is for overdue, vetoed)
+            cells[-1] = ("counted" if cells[-1][0] else "", cells[-1][1])
         # a row flagged by the data (overdue, vetoed) stands out; a rate's "counted" is no alarm
         flagged = any(c.shown == "flag" and bool(values.get(c.name)) for c in cq.relation.columns)
         tds = "".join(f'<td class="{cls}">{esc(text)}</td>' if cls else f"<td>{esc(text)}</td>" for cls, text in cells)
@@ -364,7 +204,7 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         f'<header class="topbar"><h1>{esc(title)} · {esc(s["cases"])}</h1>'
         f'<a href="{esc(back)}" id="back">{esc(s["back"])}</a></header><main>'
         f'<div class="meta"><span>{esc(s["region"])}: {esc(region_label(res, lang))}</span>'
-        f'<span>{esc(s["period"])}: {esc(period_label(res))}</span>'
+        f'{_window(cq, res, lang)}{_assessed(cq, res, lang)}'
         f'<span>{esc(s["as_of"])} {esc(res.ctx.as_of.isoformat())}</span>'
         f'<strong id="case-count" data-count="{total}">{esc(s["count"].format(n=f"{total:,}"))}</strong>'
         f'{_summary(cq, total, lang)}</div>'
@@ -376,6 +216,29 @@ def _render(views: Views, res, page, panel, cq: CaseQuery, df, total: int, pages
         f'<nav class="pager">{"".join(pager)}</nav>'
         + lineage_html(views, res, panel, lang, rows_behind=total, case_sql=cq.statement, extra=cq.extra)
         + "</main>")
+
+
+def _window(cq: CaseQuery, res, lang: str) -> str:
+    """The days the list covers: the page's period, or on the comparison side its own window."""
+    s = STRINGS[lang]
+    if cq.side != "compare" or cq.panel.spec.cases.period is None:
+        return f'<span>{esc(s["period"])}: {esc(period_label(res))}</span>'
+    c = cq.panel.spec.cases.compare
+    try:  # the window is SQL over the bound values (e.g. the same days last year): let it say
+        df = run_sql(f"select cast({c.start} as date) as first_day, cast({c.end} as date) - interval 1 day as last_day",
+                     res.ctx, db=cq.views.db)
+        span = f"{df['first_day'].iloc[0]:%Y-%m-%d} – {df['last_day'].iloc[0]:%Y-%m-%d}"
+    except (QueryError, ValueError, TypeError):
+        span = "—"
+    return f'<span id="window">{esc(s["side_compare"])}: {esc(span)}</span>'
+
+
+def _assessed(cq: CaseQuery, res, lang: str) -> str:
+    """The assessed month a street's indicator values are of (it may differ from the period)."""
+    month = getattr(res.ctx, "score_period", None)
+    if cq.relation.name != "street_indicators" or month is None:
+        return ""
+    return f'<span id="assessed">{esc(STRINGS[lang]["assessed"])}: {esc(f"{month:%Y-%m}")}</span>'
 
 
 def _route(panel) -> str:

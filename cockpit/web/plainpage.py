@@ -40,6 +40,7 @@ th a{color:#12355b;text-decoration:none}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.flag td{background:#fff4f2}
 .yes{color:#c62828;font-weight:600}
+.counted{color:#1f6f43;font-weight:600}
 nav.pager{margin:10px 0;display:flex;gap:10px;align-items:center}
 nav.sides{display:flex;gap:8px;margin:4px 0 8px}
 .button.secondary{background:#e3ecfa;color:#12355b}
