@@ -73,6 +73,21 @@ def cockpit_body(panel: str, search: str) -> dict:
     return wire.component_request(panel, search)
 
 
+def page_bodies(search: str, page: str = "overview") -> list[dict]:
+    """What the browser posts for a page state: the two batched callbacks (figures, component
+    bodies), each listing every such panel of the page."""
+    from cockpit.visuals.registry import get_visual
+    from cockpit.web import wire
+
+    spec = tomllib.loads((ROOT / "layouts" / f"{page}.toml").read_text(encoding="utf-8"))
+    outputs: dict[str, list[str]] = {"figure": [], "component": []}
+    for panel in page_panels(page):
+        kind = tomllib.loads((ROOT / "layouts" / "panels" / f"{panel}.toml").read_text(encoding="utf-8"))["kind"]
+        outputs[get_visual(kind).output].append(panel)
+    return [wire.batch_request(out, panels, search, pathname=spec.get("path", "/"))
+            for out, panels in outputs.items() if panels]
+
+
 def time_cockpit(url: str, panels: list[str], states: list[str], repeat: int = 1) -> dict:
     """{panel: p50/p95} over `states` (each asked `repeat` times), plus the errors seen."""
     out: dict = {}
@@ -92,7 +107,7 @@ def _with_search(body: dict, search: str) -> dict:
     """The same callback body for another URL search (the `search` input's value replaced)."""
     copy = json.loads(json.dumps(body))
     for dep in copy["inputs"]:
-        if dep.get("property") == "search":
+        if isinstance(dep, dict) and dep.get("property") == "search":  # (lists: ALL dependencies)
             dep["value"] = search
     return copy
 

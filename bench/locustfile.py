@@ -1,6 +1,6 @@
 """Load of `make bench --load`: leaders clicking through the overview and display walls refreshing.
 
-Run by `bench/load.py` (headless, bounded in time). A leader's click asks every overview panel
+Run by `bench/load.py` (headless, bounded in time). A leader's click asks the overview's panels (its two batched callbacks)
 for a new page state (one of a fixed list: periods, drill-downs, a cross-filter) and then
 thinks 2–5 s; a wall asks for its next rotation step and checks for a new snapshot every 5–10 s.
 Inputs from the environment: BENCH_LOAD_BODIES (JSON file: a list of states, each a list of

@@ -48,6 +48,7 @@ def test_every_page_in_english_has_no_chinese_text(server, page):
 
 def test_the_chinese_ui_has_chinese_pager_and_dropdown_search(server, page):
     open_page(page, server.url + "/street")
+    page.wait_for_selector("#panel-street_apps .ag-paging-row-summary-panel", timeout=30_000)
     summary = page.locator("#panel-street_apps .ag-paging-row-summary-panel").inner_text()
     assert not re.search(r"\b(to|of)\b", summary), summary
     page.locator(".ctl-street").click()
@@ -65,6 +66,9 @@ def test_english_names_and_headers_are_not_cut(server, page):
     # street and county names and every header whole (long free text, e.g. a veto reason in
     # pinyin, is capped: an ellipsis and the whole text on hover)
     open_page(page, server.url + "/rankings?lang=en")
+    # AG Grid (its script loaded with the page's first grid) draws its rows after the panel's answer
+    for panel in ("ranking_full", "veto_list"):
+        page.wait_for_selector(f"#panel-{panel} .ag-cell-value", timeout=30_000)
     for panel in ("ranking_full", "veto_list"):
         assert page.evaluate(CUT_JS, panel) == [], panel
     assert page.locator("#panel-ranking_full .ag-cell-value").first.is_visible()

@@ -14,8 +14,10 @@ import pytest
 from browser_support import STAMP, choose, click_region, settle, track, wait_map, wait_param
 from cockpit.web.bundles import ROUTE, partial_traces
 
-#: The issue's target for a cold load of the overview, on the wire.
-COLD_LOAD_BYTES = 1_500_000
+#: A cold load of the overview, on the wire: the issue's target is 1.5 MB; without AG Grid (its
+#: script loads only with a page's first grid) the overview measures about 0.85 MB, so the budget
+#: keeps that win.
+COLD_LOAD_BYTES = 950_000
 #: The issue's target for a map update (values only).
 MAP_UPDATE_BYTES = 5 * 1024
 

@@ -253,11 +253,10 @@ class Views:
         return Rendered(visual.render(df, options, rctx), key)
 
     def drawn_from(self, panel: Panel, res: Resolved) -> str:
-        """A digest of everything the panel's figure (or body) is drawn from: its declaration, the
-        snapshot, the language, the values its SQL binds (its own, its named relations' and its
-        scope's, and the cross-filters its result follows), its selected value and what its kind
-        `reads` besides (a kind that does not say: the whole state). Snapshots are immutable, so
-        an equal digest means what the client shows is still right; nothing is queried."""
+        """A digest of what the panel is drawn from: its declaration, the snapshot, the language,
+        the values its SQL binds (its own, its named relations', its scope's, the cross-filters it
+        follows), its selected value and what its kind `reads` (not said: the whole state).
+        Snapshots are immutable: an equal digest means the client's view is still right."""
         visual = get_visual(panel.spec.kind)
         qctx = self.panel_context(panel, res)
         params = qctx.params()
