@@ -19,7 +19,10 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is loaded where a frame is made: the ingest needs only the SQL
+    import pandas as pd
 
 from cockpit.snapshot import connect_snapshot, live_snapshot_dir, snapshot_as_of
 

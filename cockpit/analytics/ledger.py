@@ -25,7 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is loaded where a frame is made: the ingest needs only the SQL
+    import pandas as pd
 
 from cockpit.analytics import run
 from cockpit.contract import RUNWAYS, STAGES

@@ -26,7 +26,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is loaded where a frame is made: the ingest needs only the SQL
+    import pandas as pd
 
 from cockpit.snapshot import connect_snapshot, live_snapshot_dir
 from cockpit.store import StoreError
@@ -152,6 +155,8 @@ def quality_summary(con, region: str | None = None, examples: int = EXAMPLES_PER
         {"region": region}).fetchall()
     by_flag = {k: int(v) for k, v in counts}
     examples_of = {k: list(v)[:examples] for k, v in ex}
+    import pandas as pd
+
     return pd.DataFrame({
         "flag": [f.name for f in FLAGS],
         "table": [f.table for f in FLAGS],

@@ -31,7 +31,10 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Mapping
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is loaded where a frame is made: the ingest needs only the SQL
+    import pandas as pd
 
 from cockpit.analytics import run
 from cockpit.snapshot import connect_snapshot, live_snapshot_dir
@@ -303,6 +306,8 @@ def _display_width(text: str) -> int:
 
 def format_table(df: pd.DataFrame) -> str:
     """An aligned text table (numbers right, text left) that stays aligned with Chinese names."""
+    import pandas as pd
+
     cells = [[("" if pd.isna(v) else str(v)) for v in row] for row in df.itertuples(index=False)]
     header = [str(c) for c in df.columns]
     numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])

@@ -173,11 +173,17 @@ def _winners(con: duckdb.DuckDBPyConnection, drop_file: Path, casts: str, sel: s
             GROUP BY request_id HAVING count(*) > 1) d
         WHERE incoming.request_id = d.request_id AND incoming.updated_at < d.latest""")
     stats["incoming"] = con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
-    all_live = f"read_parquet([{', '.join(literal(p) for p in live.values())}])"
-    # Live versions of the requests the drop touches (wherever their month is). Only the id is
-    # read from every live file; the whole rows only of the (few) matches.
-    con.execute(f"CREATE TABLE touched AS SELECT {sel} FROM {all_live} l "
-                "SEMI JOIN incoming i ON l.request_id = i.request_id")
+    all_live = f"read_parquet([{', '.join(literal(p) for p in live.values())}], filename = true)"
+    # Live versions of the requests the drop touches (wherever their month is): first only the
+    # ids are read from every live file (a whole-row scan of 10M requests costs several times
+    # more), then the whole rows from the few files that hold a match.
+    holders = [r[0] for r in con.execute(
+        f"SELECT DISTINCT l.filename FROM {all_live} l SEMI JOIN incoming i ON l.request_id = i.request_id").fetchall()]
+    if holders:
+        con.execute(f"CREATE TABLE touched AS SELECT {sel} FROM read_parquet([{', '.join(literal(h) for h in holders)}]) l "
+                    "SEMI JOIN incoming i ON l.request_id = i.request_id")
+    else:
+        con.execute(f"CREATE TABLE touched AS SELECT {sel} FROM incoming WHERE false")
     stats["days"] = {r[0] for r in con.execute(
         "SELECT DISTINCT cast(received_at AS date) FROM incoming UNION SELECT DISTINCT cast(received_at AS date) "
         "FROM touched").fetchall()}
