@@ -33,8 +33,10 @@ def spark_home() -> Path:
     return Path(spec.origin).parent
 
 
-def server_command(port: int, driver_memory: str = "1g") -> tuple[list[str], dict[str, str]]:
-    """(argv, environment) of a foreground Spark Connect server on loopback `port`."""
+def server_command(port: int, driver_memory: str = "1g", conf: dict[str, str] | None = None
+                   ) -> tuple[list[str], dict[str, str]]:
+    """(argv, environment) of a foreground Spark Connect server on loopback `port`; `conf` adds or
+    overrides Spark settings."""
     home = spark_home()
     conf = {**SESSION_CONF,
             "spark.connect.grpc.binding.port": str(port),
@@ -43,7 +45,7 @@ def server_command(port: int, driver_memory: str = "1g") -> tuple[list[str], dic
             "spark.driver.host": "127.0.0.1",
             "spark.ui.enabled": "false",
             "spark.sql.shuffle.partitions": "2",
-            "spark.driver.memory": driver_memory}
+            "spark.driver.memory": driver_memory, **(conf or {})}
     argv = [str(home / "sbin" / "start-connect-server.sh"), "--wait", "--master", "local[2]"]
     for key, value in conf.items():
         argv += ["--conf", f"{key}={value}"]
@@ -67,9 +69,10 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout_s: float = 180.0) -
     raise RuntimeError(f"the Spark Connect server did not listen on port {port} within {timeout_s:g} s")
 
 
-def start(port: int, log: Path | None = None, driver_memory: str = "1g") -> subprocess.Popen:
+def start(port: int, log: Path | None = None, driver_memory: str = "1g",
+          conf: dict[str, str] | None = None) -> subprocess.Popen:
     """Start a local Spark Connect server in its own process group and wait until it listens."""
-    argv, env = server_command(port, driver_memory)
+    argv, env = server_command(port, driver_memory, conf)
     out = log.open("ab") if log is not None else None
     proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, proc)
