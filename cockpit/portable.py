@@ -14,6 +14,7 @@ sqlglot's own DuckDB→Spark translation fails or silently changes the meaning:
 | `WITH a AS NOT MATERIALIZED (…)` | kept | Spark has no materialisation hint | `WITH a AS (…)` |
 | a WITH inside a subquery | hoisted to the top | two methods' CTEs of one name collide | left where it is |
 | `1.0` (a decimal literal) | `1.0` | Spark's decimal arithmetic widens differently (and overflows under ANSI) | `CAST(1.0 AS DOUBLE)` |
+| a CTE nothing reads | kept | Spark's analyser resolves every one (the query layer prepends one per regional view) | left out |
 
 Constructs with no faithful translation are refused by `problems` instead (see `RULES`): among
 them `date_diff` (DuckDB counts boundaries, Spark elapsed units), day-of-week numbering,

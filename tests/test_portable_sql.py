@@ -101,6 +101,10 @@ def test_the_overrides_of_sqlglots_translation():
     nested = to_spark("SELECT * FROM (WITH a AS (SELECT 1 AS x) SELECT x FROM a) AS p, "
                       "(WITH a AS (SELECT 2 AS y) SELECT y FROM a) AS q")
     assert nested.count("WITH a AS") == 2  # each stays inside its subquery (sqlglot would hoist and clash)
+    pruned = to_spark("WITH s AS (SELECT 1 AS x), t AS (SELECT x FROM s), u AS (SELECT 2 AS y) "
+                      "SELECT * FROM (WITH v AS (SELECT x FROM t), w AS (SELECT 3 AS z) SELECT x FROM v) AS p")
+    assert "s AS" in pruned and "t AS" in pruned and "v AS" in pruned  # read, if only through another CTE
+    assert "u AS" not in pruned and "w AS" not in pruned  # read by nothing: left out for Spark's analyser
 
 
 def test_cockpit_check_reports_a_non_portable_panel_by_file_and_key(demo_store, tmp_path):
