@@ -40,7 +40,8 @@ def spark_remote(tmp_path_factory):
     work = tmp_path_factory.mktemp("spark")
     events = work / "events"
     events.mkdir()
-    conf = {**spark_server.SMALL_CONF, "spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri()}
+    conf = {**spark_server.SMALL_CONF, "spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
+            "spark.eventLog.compress": "false"}
     proc = spark_server.start(port, work / "spark-connect.log", spark_server.SMALL_DRIVER_MEMORY, conf)
     remote = f"sc://127.0.0.1:{port}"
     SPARK_EVENTS["dir"] = events
@@ -226,12 +227,14 @@ def _tagged_jobs(tag: str) -> dict[int, dict]:
     jobs: dict[int, dict] = {}
     stages: dict[int, int] = {}
     open_tasks: set[int] = set()
-    for path in SPARK_EVENTS["dir"].iterdir():
+    for path in sorted(p for p in SPARK_EVENTS["dir"].rglob("*") if p.is_file()):  # Spark 4: rolling logs
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 event = json.loads(line)
             except ValueError:
                 continue  # the line being written
+            if not isinstance(event, dict):
+                continue
             kind = event.get("Event")
             if kind == "SparkListenerJobStart" and tag in json.dumps(event.get("Properties", {})):
                 jobs[event["Job ID"]] = {"ended": False, "result": None}
