@@ -251,7 +251,8 @@ def _tagged_jobs(tag: str) -> dict[int, dict]:
 
 def test_a_timeout_stops_the_statement_on_the_spark_server(engines_db, caplog):
     """After the timeout the server runs nothing for the statement: every job it started has
-    ended, not succeeded, with no task left running (the server's own event log says so)."""
+    ended, with no task left running (the server's own event log says so). Which jobs had started
+    depends on when the timeout came (planning runs small jobs first), so only that is asserted."""
     from cockpit.query import QueryTimeout, run_sql
 
     ctx = _ctx(engines_db)
@@ -273,7 +274,6 @@ def test_a_timeout_stops_the_statement_on_the_spark_server(engines_db, caplog):
             break
         assert time.monotonic() < deadline, f"still running on the server after the timeout: {jobs}, tasks {open_tasks}"
         time.sleep(1)
-    assert all(j["result"] != "JobSucceeded" for j in jobs.values()), jobs
 
 
 def test_the_cache_key_names_the_engine(engines_db):
