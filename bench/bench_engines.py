@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"], choices=["duckdb", "spark"])
     parser.add_argument("--walls", type=int, default=40, help="walls asking at once in the hit-rate run")
     parser.add_argument("--regions", type=int, default=4, help="distinct regions those walls show")
+    parser.add_argument("--spark-driver-memory", default="2g", help="heap of the local Spark Connect server")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="cockpit-bench-engines-"))
@@ -100,7 +101,7 @@ def main() -> None:
 
             spark_port = free_port()
             t = time.perf_counter()
-            spark_proc = spark_server.start(spark_port, work / "spark.log")
+            spark_proc = spark_server.start(spark_port, work / "spark.log", args.spark_driver_memory)
             os.environ["COCKPIT_SPARK_REMOTE"] = f"sc://127.0.0.1:{spark_port}"
             print(f"Spark Connect server up in {time.perf_counter() - t:.1f} s (local[2])")
         for n in args.requests:
@@ -150,7 +151,29 @@ def run_size(work: Path, n: int, args, redis_url: str) -> None:
             base = BASE.setdefault((n, pid), cold) if engine == "duckdb" else BASE.get((n, pid))
             ratio = f"{cold / base:>7.1f}×" if base else f"{'–':>8}"
             print(f"{pid:<18}{engine:<8}{cold:>9.3f}{ratio}{shared:>10.4f}{shared / cold:>7.3f}×")
+            FIGURES[(n, pid, engine)] = (cold, shared)
+    print_markdown(n, panels, args.engines)
     hit_rate(db, catalog, panels, args, redis_url, client)
+
+
+FIGURES: dict[tuple[int, str, str], tuple[float, float]] = {}
+
+
+def print_markdown(n: int, panels: list[str], engines: list[str]) -> None:
+    """The same figures as the table of docs/deployment.md (one row per panel)."""
+    load = os.getloadavg()[0]
+    print(f"\n{n:,} requests, load average {load:.1f} (median of 3 after one warm-up):\n")
+    cols = [f"{e} {k}" for e in engines for k in ("cold", "via Redis")]
+    print("| requests | panel | " + " | ".join(cols) + " |")
+    print("|---|---|" + "---|" * len(cols))
+    for pid in panels:
+        cells = []
+        for e in engines:
+            cold, shared = FIGURES[(n, pid, e)]
+            base = FIGURES.get((n, pid, "duckdb"), (None,))[0]
+            ratio = f" ({cold / base:.0f}×)" if e != "duckdb" and base else ""
+            cells += [f"{cold:.2f} s{ratio}", f"{shared:.3f} s"]
+        print(f"| {n / 1e6:g}M | {pid} | " + " | ".join(cells) + " |")
 
 
 BASE: dict[tuple[int, str], float] = {}

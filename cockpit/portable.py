@@ -14,6 +14,7 @@ sqlglot's own DuckDB→Spark translation fails or silently changes the meaning:
 | `WITH a AS NOT MATERIALIZED (…)` | kept | Spark has no materialisation hint | `WITH a AS (…)` |
 | a WITH inside a subquery | hoisted to the top | two methods' CTEs of one name collide | left where it is |
 | `1.0` (a decimal literal) | `1.0` | Spark's decimal arithmetic widens differently (and overflows under ANSI) | `CAST(1.0 AS DOUBLE)` |
+| a CTE nothing reads | kept | Spark's analyser resolves every one (the query layer prepends one per regional view) | left out |
 
 Constructs with no faithful translation are refused by `problems` instead (see `RULES`): among
 them `date_diff` (DuckDB counts boundaries, Spark elapsed units), day-of-week numbering,
@@ -87,6 +88,33 @@ def _function_names(node: exp.Func) -> set[str]:
     return names
 
 
+#: What to write instead of a DuckDB list bound to one parameter.
+LIST_PARAMETER_INSTEAD = ("bind one value per parameter: IN ($a, $b) for a few values; for many, "
+                          "one parameter per value read as rows, (VALUES ($k_0, $v_0), ($k_1, $v_1)) AS t(k, v), "
+                          "then join t or write IN (SELECT k FROM t)")
+
+
+def _is_list_type(node: exp.Expression) -> bool:
+    return isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.ARRAY, exp.DataType.Type.LIST)
+
+
+def _list_binding(param: exp.Expression) -> exp.Expression | None:
+    """The expression that binds `param` as a DuckDB list (`$p::T[]`, `unnest($p)`, a list
+    function of `$p`, `IN $p`, `= ANY($p)`), or None when it binds one value."""
+    node, context = param, None
+    while isinstance(node.parent, (exp.Paren, exp.Cast)):
+        node = node.parent
+        if isinstance(node, exp.Cast) and _is_list_type(node.to):
+            context = node
+    parent = node.parent
+    if isinstance(parent, exp.In) and node.arg_key in ("field", "query", "unnest"):
+        return parent
+    if isinstance(parent, (exp.Any, exp.All, exp.Explode, exp.Unnest, exp.ArrayContains)) or (
+            isinstance(parent, exp.Func) and _function_names(parent) & _LISTS):
+        return parent
+    return context
+
+
 def problems(sql: str) -> list[Problem]:
     """Every construct of `sql` (DuckDB dialect) outside the portable subset, in reading order."""
     try:
@@ -99,7 +127,18 @@ def problems(sql: str) -> list[Problem]:
     def add(construct: str, node: exp.Expression, instead: str) -> None:
         found.append(Problem(construct, _snippet(node), instead))
 
+    # A list bound to one parameter first: it is DuckDB-only binding, named as such (not as the
+    # list type or list function it is written with, which are reported once, here).
+    covered: set[int] = set()
+    for param in tree.find_all(exp.Placeholder, exp.Parameter):
+        binding = _list_binding(param)
+        if binding is not None and id(binding) not in covered:
+            add("a list parameter", binding, LIST_PARAMETER_INSTEAD)
+            covered.update(id(n) for n in binding.walk())
+
     for node in tree.walk():
+        if id(node) in covered:
+            continue
         if isinstance(node, exp.Func):
             names = _function_names(node)
             if names & _NOW:
@@ -162,11 +201,6 @@ def problems(sql: str) -> list[Problem]:
             add("a zoned timestamp type", node, "cast to timestamp (without zone)")
         elif isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.ARRAY, exp.DataType.Type.LIST):
             add("a list type", node, "lists are not portable: keep one value per row")
-        elif isinstance(node, (exp.Placeholder, exp.Parameter)) and (
-                (isinstance(node.parent, exp.In) and node.arg_key in ("field", "query"))
-                or isinstance(node.parent, (exp.Any, exp.All))
-                or (isinstance(node.parent, exp.Paren) and isinstance(node.parent.parent, (exp.Any, exp.All)))):
-            add("a list parameter", node, "bind one value per parameter; compare with IN (subquery)")
     return found
 
 
@@ -215,9 +249,42 @@ class SparkWithNestedCtes(Spark):
         EXPRESSIONS_WITHOUT_NESTED_CTES: set = set()
 
 
+def _reads(node: exp.Expression) -> set[str]:
+    """The unqualified relation names `node` reads."""
+    return {t.name.lower() for t in node.find_all(exp.Table) if not t.args.get("db")}
+
+
+def drop_unused_ctes(tree: exp.Expression) -> exp.Expression:
+    """`tree` without the CTEs nothing reads (in every WITH, transitively). The query layer prepends
+    a scoped relation for every regional view; DuckDB skips the unused ones for free, Spark's
+    analyser resolves each, which is a large share of a small statement's planning time."""
+    for with_ in list(tree.find_all(exp.With)):
+        ctes = {cte.alias_or_name.lower(): cte for cte in with_.expressions}
+        outside: set[str] = set()
+        for key, value in with_.parent.args.items():
+            if value is with_:
+                continue
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, exp.Expression):
+                    outside |= _reads(child)
+        keep: set[str] = set()
+        todo = [name for name in outside if name in ctes]
+        while todo:
+            name = todo.pop()
+            if name not in keep:
+                keep.add(name)
+                todo += [n for n in _reads(ctes[name].this) if n in ctes]
+        kept = [cte for name, cte in ctes.items() if name in keep]
+        if kept:
+            with_.set("expressions", kept)
+        else:
+            with_.pop()
+    return tree
+
+
 @lru_cache(maxsize=2048)
 def to_spark(sql: str) -> str:
     """`sql` (DuckDB dialect, portable subset, `$name` parameters) as Spark SQL (`:name` parameters)."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = drop_unused_ctes(sqlglot.parse_one(sql, read="duckdb"))
     tree = tree.transform(_rewrite)
     return tree.sql(dialect=SparkWithNestedCtes)

@@ -161,10 +161,10 @@ def sql_rules(db: Database, snapshot: str) -> Rules:
 
 def refusals(db: Database, snapshot: str, sql: str) -> list[str]:
     """Why `sql` may not run as panel SQL on a snapshot ([] when it may). The methods' own
-    statements (`cockpit.relations.TRUSTED_STATEMENTS`) are trusted code, not panel SQL."""
-    from cockpit.relations import TRUSTED_STATEMENTS
+    statements (`cockpit.relations.trusted`) are trusted code, not panel SQL."""
+    from cockpit.relations import trusted
 
-    if sql in TRUSTED_STATEMENTS:
+    if trusted(sql):
         return []
     problem = validate_statement(sql)
     return [problem] if problem else problems(sql, sql_rules(db, snapshot))

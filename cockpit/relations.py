@@ -110,8 +110,14 @@ RELATIONS: dict[str, tuple[str, str]] = {
 
 #: Statements of the methods that code (not declarations) runs whole through `run_sql`, e.g. the
 #: what-if table. They are trusted as the relations are: `run_sql` lets exactly these texts past
-#: the panel SQL guard; any other text, however similar, is checked.
+#: the panel SQL guard (`trusted`); any other text, however similar, is checked.
 TRUSTED_STATEMENTS: frozenset[str] = frozenset({
     *(sql for sql, _ in RELATIONS.values()),
-    scores.street_scores_sql(), scores.street_scores_sql(what_if=True),
+    scores.street_scores_sql(),
 })
+
+
+def trusted(sql: str) -> bool:
+    """Whether `sql` is exactly a method's own statement: a relation, the published scores, or the
+    what-if scores for some number of weights (one text per count, each value bound)."""
+    return sql in TRUSTED_STATEMENTS or scores.is_what_if_statement(sql)

@@ -1,5 +1,6 @@
 """Shared by the engine tests: every query the cockpit ships (each panel's `sql` and `[queries]`,
-each analytics method as a named relation), and how two engines' results are compared."""
+each analytics method as a named relation, the statements code runs whole: the published and
+what-if scores), and how two engines' results are compared."""
 
 from __future__ import annotations
 
@@ -20,10 +21,14 @@ class ShippedQuery:
     name: str  # panel id, panel id:query name, or relation:name
     sql: str
     ordered: bool  # the SQL orders its rows (compare in order) or not (compare as a multiset)
+    weights: int = 0  # a what-if statement: binds this many weights (`scores.weight_params`)
 
 
-def shipped_queries(layouts: Path) -> list[ShippedQuery]:
-    """Every panel statement under `layouts/` and every named relation (analytics method)."""
+def shipped_queries(layouts: Path, what_if: int = 2) -> list[ShippedQuery]:
+    """Every panel statement under `layouts/`, every named relation (analytics method) and the
+    statements code runs whole: the published scores, and the what-if scores and indicator scores
+    the what-if panel runs (for `what_if` weights)."""
+    from cockpit.analytics.scores import indicator_scores_sql, street_scores_sql
     from cockpit.relations import RELATIONS
     from cockpit.specs.loader import load_catalog
 
@@ -36,6 +41,10 @@ def shipped_queries(layouts: Path) -> list[ShippedQuery]:
             out.append(ShippedQuery(f"{pid}:{name}", sql, _orders(sql)))
     for name in sorted(RELATIONS):
         out.append(ShippedQuery(f"relation:{name}", f"select * from {name}", False))
+    out.append(ShippedQuery("statement:street_scores", street_scores_sql(), True))
+    if what_if:
+        out.append(ShippedQuery("statement:what_if_street_scores", street_scores_sql(what_if), True, what_if))
+        out.append(ShippedQuery("statement:what_if_indicator_scores", indicator_scores_sql(what_if), True, what_if))
     return out
 
 

@@ -22,7 +22,11 @@ REFUSED = {
     "select epoch(b - a) as s from t": ("epoch of an interval", "epoch(b) - epoch(a)"),
     "select now() as n": ("the current time", "$as_of"),
     "select current_date as n": ("the current time", "$as_of"),
-    "select 1 as x from t where c in $codes": ("a list parameter", "IN (subquery)"),
+    "select 1 as x from t where c in $codes": ("a list parameter", "IN ($a, $b)"),
+    "select unnest(cast($w_ind as varchar[])) as i from t": ("a list parameter", "(VALUES ($k_0, $v_0)"),
+    "select 1 as x from t where c = any($codes)": ("a list parameter", "one value per parameter"),
+    "select 1 as x from t where list_contains($codes, c)": ("a list parameter", "IN (SELECT k FROM t)"),
+    "select $codes::varchar[] as l": ("a list parameter", "one value per parameter"),
     "select [1, 2] as l": ("a list", "one value per row"),
     "select strftime(d, '%A') as day_name from t": ("strftime format", "%Y %m %d"),
     "select strptime(s, '%Y') as d from t": ("strptime", "cast("),
@@ -43,6 +47,7 @@ ALLOWED = [
     "select c from t where c in ($a, $b) and x = $x order by c",
     "select string_agg(s, ', ' order by s) as all_s from t",
     "select unnest(co_depts) as dept from reform_apps",
+    "select o.k, o.v from (values (cast($k_0 as varchar), cast($v_0 as double))) as o(k, v)",
 ]
 
 
@@ -72,6 +77,18 @@ def test_every_shipped_panel_and_method_is_portable():
     assert all(problems(sql) == [] for sql, _ in RELATIONS.values())
 
 
+def test_the_what_if_scores_bind_one_value_per_parameter():
+    """The what-if statements run on Spark too: n weights are n bound rows, never a list."""
+    from cockpit.analytics.scores import indicator_scores_sql, is_what_if_statement, street_scores_sql, weight_params
+
+    for n in (1, 3):
+        for sql in (street_scores_sql(n), indicator_scores_sql(n)):
+            assert problems(sql) == [] and is_what_if_statement(sql)
+            assert "[]" not in sql and sql.count("$w_ind_") == n
+    assert weight_params({"I01": 0, "I02": 2.5}) == {"w_ind_0": "I01", "w_val_0": 0.0, "w_ind_1": "I02", "w_val_1": 2.5}
+    assert not is_what_if_statement(street_scores_sql(2).replace("$w_val_1", "$w_val_0"))
+
+
 def test_the_overrides_of_sqlglots_translation():
     spark = to_spark("WITH s AS NOT MATERIALIZED (SELECT 1 AS x) SELECT epoch(ts) AS e, date_trunc('month', d) AS m, "
                      "d - INTERVAL 60 DAY AS back, 1.0 * x AS y FROM s WHERE r = $region")
@@ -84,6 +101,10 @@ def test_the_overrides_of_sqlglots_translation():
     nested = to_spark("SELECT * FROM (WITH a AS (SELECT 1 AS x) SELECT x FROM a) AS p, "
                       "(WITH a AS (SELECT 2 AS y) SELECT y FROM a) AS q")
     assert nested.count("WITH a AS") == 2  # each stays inside its subquery (sqlglot would hoist and clash)
+    pruned = to_spark("WITH s AS (SELECT 1 AS x), t AS (SELECT x FROM s), u AS (SELECT 2 AS y) "
+                      "SELECT * FROM (WITH v AS (SELECT x FROM t), w AS (SELECT 3 AS z) SELECT x FROM v) AS p")
+    assert "s AS" in pruned and "t AS" in pruned and "v AS" in pruned  # read, if only through another CTE
+    assert "u AS" not in pruned and "w AS" not in pruned  # read by nothing: left out for Spark's analyser
 
 
 def test_cockpit_check_reports_a_non_portable_panel_by_file_and_key(demo_store, tmp_path):

@@ -222,8 +222,8 @@ def test_trusted_method_statements_run_and_their_copies_do_not(db):
     from cockpit.analytics.scores import street_scores_sql
 
     ctx = ctx_for(db, region="330106")
-    sql = street_scores_sql(what_if=True)
-    weights = {"w_ind": ["I01"], "w_val": [1.0]}
+    sql = street_scores_sql(1)
+    weights = {"w_ind_0": "I01", "w_val_0": 1.0}
     assert len(run_sql(street_scores_sql(), ctx, db=db)) > 0
     run_sql(sql, ctx, db=db, extra=weights)
     with pytest.raises(QueryError, match="panel SQL refused"):

@@ -18,9 +18,10 @@ Method (docs/methods.md, "Street scores" has the worked example):
   jurisdiction; null when the street had no rank then.
 
 SQL parameters follow the query layer's names: ``$period_start`` (the month, its first day;
-NULL = every period) and ``$region`` (region code; NULL = every street); the what-if variant also
-binds ``$w_ind`` / ``$w_val`` (parallel lists indicator → weight overriding
-``indicators.weight``; indicators not listed keep their published weight).
+NULL = every period) and ``$region`` (region code; NULL = every street); the what-if variant for
+*n* weights also binds ``$w_ind_0`` … ``$w_ind_<n-1>`` and ``$w_val_0`` … (indicator → weight
+overriding ``indicators.weight``, read as the rows of a VALUES relation; indicators not listed
+keep their published weight). One value per parameter: the same SQL runs on DuckDB and Spark.
 """
 
 from __future__ import annotations
@@ -140,9 +141,8 @@ ind as (
 
 _IND_WHAT_IF = """
 weight_override as (
-    -- what-if weights: two parallel bound lists (indicator, weight); NULL lists = none
-    select unnest(cast($w_ind as varchar[])) as indicator,
-           unnest(cast($w_val as double[])) as weight
+    -- what-if weights: one bound (indicator, weight) pair per row
+    select o.indicator, o.weight from (values {ROWS}) as o(indicator, weight)
 ),
 ind as (
     select i.indicator, i.name as indicator_name, i.unit, i.higher_is_better, i.target,
@@ -152,12 +152,15 @@ ind as (
 ),"""
 
 
-def _ctes(what_if: bool) -> str:
+def _ctes(weights: int) -> str:
     # Only fixed SQL fragments are put together here; every value stays a bound parameter.
-    return "with" + _SCORES_CTES_TEMPLATE.replace("{IND}", _IND_WHAT_IF if what_if else _IND_PUBLISHED)
+    if weights <= 0:
+        return "with" + _SCORES_CTES_TEMPLATE.replace("{IND}", _IND_PUBLISHED)
+    rows = ", ".join(f"(cast($w_ind_{i} as varchar), cast($w_val_{i} as double))" for i in range(int(weights)))
+    return "with" + _SCORES_CTES_TEMPLATE.replace("{IND}", _IND_WHAT_IF.replace("{ROWS}", rows))
 
 
-_SCORES_CTES = _ctes(False)[len("with"):]
+_SCORES_CTES = _ctes(0)[len("with"):]
 
 _STREET_SELECT = """
 select period, street_code, name, parent_code, parent_name, score, n_indicators,
@@ -185,18 +188,25 @@ order by g.period, g.street_code, g.indicator
 """
 
 
-def street_scores_sql(what_if: bool = False) -> str:
+def street_scores_sql(weights: int = 0) -> str:
     """SQL of :func:`street_scores`: one row per street and period.
 
     Binds ``$period_start`` (the month; NULL = every period) and ``$region`` (NULL = all
-    streets); with ``what_if`` also ``$w_ind`` / ``$w_val`` (parallel lists indicator → weight).
+    streets); with ``weights`` = n > 0 also ``$w_ind_0``/``$w_val_0`` … ``$w_ind_<n-1>``/``$w_val_<n-1>``
+    (:func:`weight_params` gives them).
     """
-    return _ctes(what_if) + _STREET_SELECT
+    return _ctes(weights) + _STREET_SELECT
 
 
-def indicator_scores_sql(what_if: bool = False) -> str:
+def indicator_scores_sql(weights: int = 0) -> str:
     """SQL of :func:`indicator_scores` (per street × indicator); binds as :func:`street_scores_sql`."""
-    return _ctes(what_if) + _INDICATOR_SELECT
+    return _ctes(weights) + _INDICATOR_SELECT
+
+
+def is_what_if_statement(sql: str) -> bool:
+    """Whether `sql` is exactly one of the what-if statements above (for some number of weights)."""
+    n = sql.count("$w_val_")
+    return n > 0 and sql in (street_scores_sql(n), indicator_scores_sql(n))
 
 
 #: Panel SQL: scores and ranks of the streets of $region for the month $period_start
@@ -207,7 +217,7 @@ STREET_SCORES_SQL = street_scores_sql()
 INDICATOR_SCORES_SQL = indicator_scores_sql()
 
 #: The rollup's rows: every period, whole tree, published weights. Binds nothing.
-STREET_SCORES_ROLLUP_SQL = (_ctes(False).replace("cast($period_start as date)", "cast(null as date)")
+STREET_SCORES_ROLLUP_SQL = (_ctes(0).replace("cast($period_start as date)", "cast(null as date)")
                             .replace("cast($region as varchar)", "cast(null as varchar)") + """
 select period, street_code, parent_code, score, rank, rank_change, rank_all, veto, veto_reason
 from with_change
@@ -248,18 +258,16 @@ order by r.rank_all_scoped
 """
 
 
-def _weight_params(weights: Mapping[str, float] | None) -> dict[str, Any]:
-    """Bind a what-if weight dict as two parallel lists (empty dict = published weights)."""
-    if not weights:
-        return {}
-    names, values = [], []
-    for name, w in weights.items():
+def weight_params(weights: Mapping[str, float] | None) -> dict[str, Any]:
+    """The values a what-if statement for ``len(weights)`` weights binds: ``w_ind_<i>`` (indicator)
+    and ``w_val_<i>`` (its weight), one value each ({} = published weights)."""
+    out: dict[str, Any] = {}
+    for i, (name, w) in enumerate((weights or {}).items()):
         w = float(w)
         if not w >= 0:  # also rejects NaN
             raise ValueError(f"weight of {name!r} must be a number ≥ 0, got {w!r}")
-        names.append(str(name))
-        values.append(w)
-    return {"w_ind": names, "w_val": values}
+        out[f"w_ind_{i}"], out[f"w_val_{i}"] = str(name), w
+    return out
 
 
 def _period(period: dt.date | str | None) -> dt.date | None:
@@ -279,8 +287,8 @@ def street_scores(con: Any, period: dt.date | str | None, region: str | None = N
     (previous rank − rank; positive = moved up; NULL when not ranked in the previous period),
     veto (bool), veto_reason. Ordered by rank_all. ``period=None`` gives every period.
     """
-    params = {"period_start": _period(period), "region": region, **_weight_params(weights)}
-    return run(con, street_scores_sql(what_if=bool(weights)), params)
+    params = {"period_start": _period(period), "region": region, **weight_params(weights)}
+    return run(con, street_scores_sql(len(weights or {})), params)
 
 
 def indicator_scores(con: Any, period: dt.date | str | None, region: str | None = None,
@@ -291,8 +299,8 @@ def indicator_scores(con: Any, period: dt.date | str | None, region: str | None 
     higher_is_better, value, target, ratio, capped_ratio, weight, contribution (score points;
     a street's contributions sum to its score).
     """
-    params = {"period_start": _period(period), "region": region, **_weight_params(weights)}
-    return run(con, indicator_scores_sql(what_if=bool(weights)), params)
+    params = {"period_start": _period(period), "region": region, **weight_params(weights)}
+    return run(con, indicator_scores_sql(len(weights or {})), params)
 
 
 _CLI_COLUMNS = ["street_code", "name", "parent_code", "score", "rank", "rank_change",

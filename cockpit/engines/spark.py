@@ -8,12 +8,15 @@ views `cockpit.snapshot` gives DuckDB, read by Spark from the same files), so a 
 older snapshot keeps reading exactly that one. The statement is translated by `cockpit.portable`
 and every value is bound as a Spark named parameter (`:name`), never formatted into the SQL.
 
-A timeout interrupts the statement by its tag (`interruptTag`); the result cap is the same
-`LIMIT cap+1` plus a byte count of the Arrow result.
+A timeout interrupts the statement by its tag (`interruptTag`), again every `_INTERRUPT_EVERY_S`
+until the call returns, so an operation the server registers after the first interrupt is stopped
+too and no job keeps running on the cluster for a viewer who got the timeout; the result cap is
+the same `LIMIT cap+1` plus a byte count of the Arrow result.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import uuid
@@ -28,6 +31,11 @@ from cockpit.engines import EngineError, bytes_message, timeout_message
 from cockpit.engines.spark_server import SESSION_CONF
 from cockpit.portable import to_spark
 from cockpit.snapshot import rollup_sources
+
+log = logging.getLogger(__name__)
+
+#: After a timeout, the statement's tag is interrupted again this often until its call returns.
+_INTERRUPT_EVERY_S = 0.25
 
 
 def _table_sources(snapshot_dir: Path) -> dict[str, tuple[str, Any]]:
@@ -101,25 +109,35 @@ class SparkEngine:
         spark = self.session(snapshot_id, snapshot_dir)
         statement = to_spark(sql)
         tag = "cockpit-" + uuid.uuid4().hex
-        interrupted = threading.Event()
+        interrupted, returned = threading.Event(), threading.Event()
 
         def stop() -> None:
             interrupted.set()
-            try:
-                spark.interruptTag(tag)
-            except Exception:
-                pass
+            log.warning("Spark statement %s ran past %g s: interrupting it", tag, timeout_s)
+            while not returned.is_set():
+                try:
+                    spark.interruptTag(tag)
+                except Exception:
+                    pass
+                returned.wait(_INTERRUPT_EVERY_S)
 
         timer = threading.Timer(timeout_s, stop)
-        spark.addTag(tag)
+        timer.daemon = True
+        spark.addTag(tag)  # this thread's operations only (tags are per thread in Spark Connect)
         timer.start()
         try:
-            table = spark.sql(statement, args=params or None).toArrow()
+            frame = spark.sql(statement, args=params or None)
+            if interrupted.is_set():  # the timeout came while the statement was analysed
+                raise EngineError(timeout_message(timeout_s), timed_out=True)
+            table = frame.toArrow()
+        except EngineError:
+            raise
         except Exception as exc:
             if interrupted.is_set():
                 raise EngineError(timeout_message(timeout_s), timed_out=True) from None
             raise EngineError(_short(exc)) from None
         finally:
+            returned.set()
             timer.cancel()
             spark.removeTag(tag)
         if table.nbytes > max_bytes:

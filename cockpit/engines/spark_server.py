@@ -25,6 +25,21 @@ SESSION_CONF = {
 }
 
 
+#: A small server for the equivalence suite on a small store (CI: 2 cores, 1.5 GB): a 512 MB heap
+#: with the serial collector, one shuffle partition, no adaptive re-planning and interpreted
+#: expressions (no Janino code generation). The same results; on small data most of a statement's
+#: cost is planning and code generation, which this cuts by about a third of the server's CPU.
+#: Not for real data sizes, where generated code pays for itself.
+SMALL_CONF = {
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:ReservedCodeCacheSize=128m -Xss1m",
+    "spark.sql.shuffle.partitions": "1",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
+SMALL_DRIVER_MEMORY = "512m"
+
+
 def spark_home() -> Path:
     """The Spark distribution inside the installed pyspark package."""
     spec = importlib.util.find_spec("pyspark")
@@ -33,8 +48,10 @@ def spark_home() -> Path:
     return Path(spec.origin).parent
 
 
-def server_command(port: int, driver_memory: str = "1g") -> tuple[list[str], dict[str, str]]:
-    """(argv, environment) of a foreground Spark Connect server on loopback `port`."""
+def server_command(port: int, driver_memory: str = "1g", conf: dict[str, str] | None = None
+                   ) -> tuple[list[str], dict[str, str]]:
+    """(argv, environment) of a foreground Spark Connect server on loopback `port`; `conf` adds or
+    overrides Spark settings."""
     home = spark_home()
     conf = {**SESSION_CONF,
             "spark.connect.grpc.binding.port": str(port),
@@ -43,7 +60,7 @@ def server_command(port: int, driver_memory: str = "1g") -> tuple[list[str], dic
             "spark.driver.host": "127.0.0.1",
             "spark.ui.enabled": "false",
             "spark.sql.shuffle.partitions": "2",
-            "spark.driver.memory": driver_memory}
+            "spark.driver.memory": driver_memory, **(conf or {})}
     argv = [str(home / "sbin" / "start-connect-server.sh"), "--wait", "--master", "local[2]"]
     for key, value in conf.items():
         argv += ["--conf", f"{key}={value}"]
@@ -67,9 +84,10 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout_s: float = 180.0) -
     raise RuntimeError(f"the Spark Connect server did not listen on port {port} within {timeout_s:g} s")
 
 
-def start(port: int, log: Path | None = None, driver_memory: str = "1g") -> subprocess.Popen:
+def start(port: int, log: Path | None = None, driver_memory: str = "1g",
+          conf: dict[str, str] | None = None) -> subprocess.Popen:
     """Start a local Spark Connect server in its own process group and wait until it listens."""
-    argv, env = server_command(port, driver_memory)
+    argv, env = server_command(port, driver_memory, conf)
     out = log.open("ab") if log is not None else None
     proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, proc)

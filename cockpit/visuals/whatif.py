@@ -19,7 +19,7 @@ import pandas as pd
 from dash import ALL, MATCH, Input, Output, State, dcc, html, no_update
 from pydantic import Field
 
-from cockpit.analytics.scores import street_scores_sql
+from cockpit.analytics.scores import street_scores_sql, weight_params
 from cockpit.db import Database
 from cockpit.filters import MAX_WHATIF_WEIGHT, Resolved, parse_query
 from cockpit.query import run_sql
@@ -147,8 +147,7 @@ def whatif_table(res: Resolved, weights: dict[str, float], rows: int, lang: str,
     # The latest assessed month up to the period (a month not yet assessed shows the one before).
     ctx = replace(res.ctx, period_start=res.ctx.score_period)
     published = run_sql(street_scores_sql(), ctx, db=db)
-    extra = {"w_ind": list(weights), "w_val": list(weights.values())} if weights else None
-    scenario = run_sql(street_scores_sql(what_if=bool(weights)), ctx, db=db, extra=extra)
+    scenario = run_sql(street_scores_sql(len(weights)), ctx, db=db, extra=weight_params(weights) or None)
     published = published[published["period"] == pd.Timestamp(ctx.period_start)]
     scenario = scenario[scenario["period"] == pd.Timestamp(ctx.period_start)].copy()
     before = dict(zip(published["street_code"], published["rank_all"]))
