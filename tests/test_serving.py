@@ -3,6 +3,7 @@ when a browser's parallel script requests are the first thing a worker sees."""
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,11 @@ def _script_paths(demo_store, use_store) -> list[str]:
     from cockpit.web.app import create_app
 
     index = create_app(get_settings(), Database(demo_store)).server.test_client().get("/").get_data(as_text=True)
-    return re.findall(r'src="(/_dash-component-suites/[^"]+)"', index)
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', index)
+    # The scripts of libraries the page loads later (AG Grid: with its first grid) are named in
+    # the cockpit-lazy data block; a cold worker must serve them too.
+    lazy = re.search(r'<script type="application/json" id="cockpit-lazy">(.*?)</script>', index, re.S)
+    return scripts + (list(json.loads(lazy.group(1)).values()) if lazy else [])
 
 
 @pytest.mark.parametrize("attempt", range(3))
