@@ -35,7 +35,7 @@ def _query(state: dict) -> str:
 def _point(panel, row) -> dict:
     """The plotly point (or table row) a click on this result row sends, as the browser builds it."""
     kind, o, match = panel.spec.kind, panel.options, panel.spec.cases.match
-    if kind in ("ranking_table", "table"):  # AG Grid or the light table: the clicked row's fields
+    if kind in ("ranking_table", "light_table"):  # AG Grid or the light table: the clicked row's fields
         return {"row": {k: _plain(row[k]) for k in match}}
     if kind == "choropleth":
         return {"location": row[o.location], "customdata": row[o.location]}

@@ -1,4 +1,4 @@
-"""The light table kind (`table`): a server-rendered HTML table with the ranking table's options;
+"""The light table kind (`light_table`): a server-rendered HTML table with the ranking table's options;
 its own callback sorts, searches and pages on the server through the host, for real panels on the
 demo store."""
 

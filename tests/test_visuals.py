@@ -34,7 +34,7 @@ def test_my_kinds_are_registered_with_their_output():
     found = visuals()
     for kind in MINE:
         assert kind in found, load_errors.get(kind, f"{kind} not registered")
-    comps = {"ranking_table", "table", "ticker", "markdown"}
+    comps = {"ranking_table", "light_table", "ticker", "markdown"}
     assert {k for k in MINE if found[k].output == "component"} == comps
 
 

@@ -13,10 +13,10 @@ from cockpit.visuals.registry import visuals
 NAN = float("nan")
 #: Every built-in kind, pinned by name (pyproject's entry points): a kind that fails to load fails
 #: these tests instead of silently dropping out of the parametrised ones.
-BUILTIN = ("kpi", "bar", "line", "sankey", "choropleth", "heatmap", "ranking_table", "table", "ticker", "markdown",
-           "gauge", "whatif")
-COMPONENT_KINDS = {"ranking_table", "table", "ticker", "markdown", "whatif"}
-MINE = ("line", "sankey", "heatmap", "ranking_table", "table", "ticker", "markdown", "gauge")
+BUILTIN = ("kpi", "bar", "line", "sankey", "choropleth", "heatmap", "ranking_table", "light_table", "ticker",
+           "markdown", "gauge", "whatif")
+COMPONENT_KINDS = {"ranking_table", "light_table", "ticker", "markdown", "whatif"}
+MINE = ("line", "sankey", "heatmap", "ranking_table", "light_table", "ticker", "markdown", "gauge")
 
 GEOJSON = {"type": "FeatureCollection", "features": [
     {"type": "Feature", "id": code, "properties": {},
@@ -45,7 +45,7 @@ SAMPLES: dict[str, tuple[dict, pd.DataFrame]] = {
                       pd.DataFrame({"street": ["西湖街道", "湖滨街道", None], "score": [91.5, NAN, 78.0],
                                     "rank_change": [2, -1, None]})),
     # the light table takes the ranking table's options and results
-    "table": ({"columns": [{"field": "street", "label": {"zh": "街道", "en": "Street"}},
+    "light_table": ({"columns": [{"field": "street", "label": {"zh": "街道", "en": "Street"}},
                            {"field": "score", "bar": True, "format": {"d3": ".1f"}},
                            {"field": "rank_change", "change": True}]},
               pd.DataFrame({"street": ["西湖街道", "湖滨街道", None], "score": [91.5, NAN, 78.0],

@@ -1,4 +1,4 @@
-"""Light table (`kind = "table"`): a ranking table rendered on the server as a plain HTML table, for
+"""Light table (`kind = "light_table"`): a ranking table rendered on the server as a plain HTML table, for
 tables small enough not to need AG Grid (a page of them loads no grid script at all).
 
 The same options as `ranking_table` (columns, formats, in-cell bars, ▲/▼ changes, highlights,
@@ -18,8 +18,9 @@ from dash.exceptions import PreventUpdate
 from cockpit.visuals import keynumbers
 from cockpit.visuals.base import (Host, RenderContext, Visual, localized, no_data_text, reads_nothing, rgba, safe_id,
                                   to_float)
-from cockpit.visuals.ranking_table import (MAX_ROWS, point_value, MAX_SEARCH, SEARCH_FROM, SEARCH_TEXT, RankingTableOptions,
-                                           TableColumn, _columns, _compare, _is_numeric, _wall_text, wall)
+from cockpit.visuals.ranking_table import (MAX_ROWS, MAX_SEARCH, SEARCH_FROM, SEARCH_TEXT, RankingTableOptions,
+                                           TableColumn, _columns, _compare, _is_numeric, _wall_text, cell_look,
+                                           point_value, wall)
 
 #: The pager's words: "第 1–20 条，共 69 条" / "1–20 of 69".
 PAGER = {"zh": ("上一页", "下一页", "第 {a}–{b} 条，共 {n} 条"), "en": ("Previous", "Next", "{a}–{b} of {n}")}
@@ -117,17 +118,9 @@ def table(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext, view: Vi
         cells = []
         for c, v in zip(cols, rec):
             x = to_float(v) if numeric[c.field] else None
-            style, classes = {}, ["num"] if numeric[c.field] else []
             rule = next((h for h in c.highlight if _matches(h, v, x)), None)
-            if rule is not None:
-                style.update({k: val for k, val in (("color", rule.color), ("background", rule.background),
-                                                    ("fontWeight", "bold" if rule.bold else None)) if val})
-            elif c.bar and x is not None and tops.get(c.field):
-                share = max(0.0, min(100.0, 100 * abs(x) / tops[c.field]))
-                fill = rgba(o.bar_color, 0.28)
-                style["background"] = f"linear-gradient(90deg, {fill} {share:.1f}%, rgba(0,0,0,0) {share:.1f}%)"
-            if c.change and x:
-                classes.append("cockpit-cell-good" if (x > 0) == c.up_is_good else "cockpit-cell-bad")
+            style, classes = cell_look(c, x, numeric[c.field], rule, tops.get(c.field), rgba(o.bar_color, 0.28),
+                                       ("cockpit-cell-good", "cockpit-cell-bad"))
             text = _text_of(c, v, numeric[c.field], ctx.lang)
             cells.append(html.Td(text, style=style or None, className=" ".join(classes) or None,
                                  title=None if numeric[c.field] else text, **{"data-col": c.field}))
@@ -184,7 +177,7 @@ def asked(host: Host, inp: Asked, trigger: Any, value: Any) -> tuple[Any, dict]:
     table, the view is re-parsed, the data fetched for the resolved (jurisdiction-bound) URL."""
     kind = trigger.get("type") if isinstance(trigger, dict) else None
     panel = host.panel(safe_id(trigger, "panel"))
-    if panel is None or panel.spec.kind != "table" or kind not in ("ltable-sort", "ltable-page", "ltable-search"):
+    if panel is None or panel.spec.kind != "light_table" or kind not in ("ltable-sort", "ltable-page", "ltable-search"):
         _prevent()
     if kind != "ltable-search" and not value:  # a button mounted, not clicked
         _prevent()
@@ -232,7 +225,7 @@ def register_callbacks(app, host: Host) -> None:
     )(body)
 
 
-VISUAL = Visual(key_number=keynumbers.ranking_table, name="table", reads=reads_nothing, options=RankingTableOptions, render=render, columns=_columns,
+VISUAL = Visual(key_number=keynumbers.ranking_table, name="light_table", reads=reads_nothing, options=RankingTableOptions, render=render, columns=_columns,
                 output="component", wall=wall, register_callbacks=register_callbacks, point_value=point_value,
                 description="light ranking table rendered on the server (no AG Grid): sort, search, pager, "
                             "sticky header, number formats, in-cell bars, ▲/▼ changes and highlights")

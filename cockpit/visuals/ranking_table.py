@@ -266,6 +266,22 @@ def _wall_text(col: TableColumn, v: Any, numeric: bool, lang: str) -> str:
     return col.format.apply(value)
 
 
+def cell_look(c: TableColumn, x: float | None, numeric: bool, rule: Any, top: float | None, fill: str,
+              good_bad: tuple[str, str]) -> tuple[dict, list[str]]:
+    """(inline style, classes) of a server-rendered cell (the wall's table, the light table): the
+    highlight `rule` that holds for it, else its in-cell bar against `top`, and its change's class."""
+    style, classes = {}, ["num"] if numeric else []
+    if rule is not None:
+        style.update({k: val for k, val in (("color", rule.color), ("background", rule.background),
+                                            ("fontWeight", "bold" if rule.bold else None)) if val})
+    elif c.bar and x is not None and top:
+        share = max(0.0, min(100.0, 100 * abs(x) / top))
+        style["background"] = f"linear-gradient(90deg, {fill} {share:.1f}%, rgba(0,0,0,0) {share:.1f}%)"
+    if c.change and x:
+        classes.append(good_bad[0] if (x > 0) == c.up_is_good else good_bad[1])
+    return style, classes
+
+
 def wall(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> html.Div:
     """The wall table: plain rows (no sorting, no paging, no tooltips), at most `wall_rows`, with
     the same formats, bars, ▲/▼ colours and highlights as the interactive grid."""
@@ -288,17 +304,9 @@ def wall(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> html.D
         cells = []
         for c, v in zip(cols, rec):
             x = to_float(v) if numeric[c.field] else None
-            style, classes = {}, ["num"] if numeric[c.field] else []
             rule = next((h for h in c.highlight if x is not None and _compare(x, h.op, h.value)), None)
-            if rule is not None:
-                style.update({k: v for k, v in (("color", rule.color), ("background", rule.background),
-                                                ("fontWeight", "bold" if rule.bold else None)) if v})
-            elif c.bar and x is not None and tops.get(c.field):
-                share = max(0.0, min(100.0, 100 * abs(x) / tops[c.field]))
-                fill = rgba(o.bar_color, 0.35)
-                style["background"] = f"linear-gradient(90deg, {fill} {share:.1f}%, rgba(0,0,0,0) {share:.1f}%)"
-            if c.change and x:
-                classes.append("wall-good" if (x > 0) == c.up_is_good else "wall-bad")
+            style, classes = cell_look(c, x, numeric[c.field], rule, tops.get(c.field), rgba(o.bar_color, 0.35),
+                                       ("wall-good", "wall-bad"))
             cells.append(html.Td(_wall_text(c, v, numeric[c.field], ctx.lang), style=style or None,
                                  className=" ".join(classes) or None))
         body.append(html.Tr(cells))
