@@ -201,6 +201,24 @@ def write_drop(folder: Path, *, as_of: str | None = AS_OF, only: tuple[str, ...]
     return folder
 
 
+def city_regions() -> gpd.GeoDataFrame:
+    """The same tree with its city at the top (no province): 330100 → its counties → streets."""
+    rows = regions()
+    rows = rows[rows.region_code != "330000"].copy()
+    rows.loc[rows.region_code == "330100", "parent_code"] = None
+    return rows
+
+
+def city_store(folder: Path, **tables) -> Path:
+    """A store with a city-topped drop published as its live snapshot (`tables` as for write_drop)."""
+    from cockpit.ingest import cli_ingest
+
+    drop = write_drop(folder / "drop", regions=city_regions(), **tables)
+    store = folder / "store"
+    assert cli_ingest(drop, store) == 0
+    return store
+
+
 def with_column(table: pa.Table, name: str, values, type: pa.DataType | None = None) -> pa.Table:
     """The table with column `name` replaced (or appended) by `values`."""
     arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, type=type)

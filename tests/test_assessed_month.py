@@ -12,7 +12,6 @@ import pytest
 
 from cockpit.db import Database
 from cockpit.filters import NO_COMPARISON
-from cockpit.ingest import cli_ingest
 from cockpit.settings import get_settings
 from cockpit.web import callbacks as cb
 from cockpit.web.catalog import CatalogHolder
@@ -22,15 +21,10 @@ from cockpit.web.views import Views
 @pytest.fixture()
 def october_views(tmp_path, use_store):
     """A city at the top; street metrics and vetoes only for October 2026; as_of 2026-11-25."""
-    regions = drops.regions()
-    regions = regions[regions.region_code != "330000"].copy()
-    regions.loc[regions.region_code == "330100", "parent_code"] = None
     metrics = drops.street_metrics()
     metrics = metrics.filter(pc.equal(metrics["period"], date(2026, 10, 1)))
     vetoes = drops.with_value(drops.street_vetoes(), "period", 0, date(2026, 10, 1))
-    drop = drops.write_drop(tmp_path / "drop", regions=regions, street_metrics=metrics, street_vetoes=vetoes)
-    store = tmp_path / "store"
-    assert cli_ingest(drop, store) == 0
+    store = drops.city_store(tmp_path, street_metrics=metrics, street_vetoes=vetoes)
     use_store(store, COCKPIT_CACHE_TYPE="NullCache")
     return Views(CatalogHolder(get_settings().layouts), Database(store), get_settings())
 

@@ -10,7 +10,6 @@ import pytest
 
 from callback_support import views  # noqa: F401 - fixture
 from cockpit.db import Database
-from cockpit.ingest import cli_ingest
 from cockpit.query import run_sql
 from cockpit.settings import get_settings
 from cockpit.visuals import kpi
@@ -32,12 +31,7 @@ def _figure(v, pid, search, path="/ledger"):
 def city_views(tmp_path, use_store):
     """A city at the top: A1 is the city's (co-built by a department of each county), A2 上城区's,
     A3 西湖区's (co-built by a city department)."""
-    regions = drops.regions()
-    regions = regions[regions.region_code != "330000"].copy()
-    regions.loc[regions.region_code == "330100", "parent_code"] = None
-    drop = drops.write_drop(tmp_path / "drop", regions=regions)
-    store = tmp_path / "store"
-    assert cli_ingest(drop, store) == 0
+    store = drops.city_store(tmp_path)
     use_store(store, COCKPIT_CACHE_TYPE="NullCache")
     return Views(CatalogHolder(get_settings().layouts), Database(store), get_settings())
 

@@ -8,7 +8,6 @@ import pytest
 from cockpit.db import Database
 from cockpit.filters import FilterState, resolve
 from cockpit.geo import children_geojson
-from cockpit.ingest import cli_ingest
 from cockpit.query import run_sql
 from cockpit.specs.check import check_all
 from cockpit.settings import PROJECT_ROOT
@@ -16,12 +15,7 @@ from cockpit.settings import PROJECT_ROOT
 
 @pytest.fixture()
 def city_store(tmp_path, use_store):
-    regions = drops.regions()
-    regions = regions[regions.region_code != "330000"].copy()
-    regions.loc[regions.region_code == "330100", "parent_code"] = None
-    drop = drops.write_drop(tmp_path / "drop", regions=regions)
-    store = tmp_path / "store"
-    assert cli_ingest(drop, store) == 0
+    store = drops.city_store(tmp_path)
     use_store(store)
     return store
 

@@ -13,7 +13,6 @@ import pytest
 import drops
 from cockpit.analytics.flow import CLOSING_DAILY_DROPPED_FILTERS, REQUESTS_CLOSING_DAILY_COLUMNS
 from cockpit.db import Database
-from cockpit.ingest import cli_ingest
 from cockpit.query import run_sql
 from cockpit.snapshot import connect_snapshot, live_snapshot_dir
 from conftest import ROOT
@@ -74,12 +73,7 @@ def _panel_sql(panel: str) -> str:
 def city_store(tmp_path_factory):
     """A city at the top of the tree (no province), the small hand-made requests."""
     base = tmp_path_factory.mktemp("city")
-    regions = drops.regions()
-    regions = regions[regions.region_code != "330000"].copy()
-    regions.loc[regions.region_code == "330100", "parent_code"] = None
-    drop = drops.write_drop(base / "drop", regions=regions)
-    assert cli_ingest(drop, base / "store") == 0
-    return base / "store"
+    return drops.city_store(base)
 
 
 def _busiest(con, field: str) -> str:

@@ -9,7 +9,6 @@ import pytest
 
 from callback_support import views  # noqa: F401 - fixture
 from cockpit.db import Database
-from cockpit.ingest import cli_ingest
 from cockpit.settings import get_settings
 from cockpit.web import callbacks as cb
 from cockpit.web.catalog import CatalogHolder
@@ -20,12 +19,7 @@ from test_leaders_feedback import texts
 @pytest.fixture()
 def bare_views(tmp_path, use_store):
     """The contract's tables only (no report_burden, no disability_tasks), a city at the top."""
-    regions = drops.regions()
-    regions = regions[regions.region_code != "330000"].copy()
-    regions.loc[regions.region_code == "330100", "parent_code"] = None
-    drop = drops.write_drop(tmp_path / "drop", regions=regions)
-    store = tmp_path / "store"
-    assert cli_ingest(drop, store) == 0
+    store = drops.city_store(tmp_path)
     use_store(store, COCKPIT_CACHE_TYPE="NullCache")
     return Views(CatalogHolder(get_settings().layouts), Database(store), get_settings())
 
