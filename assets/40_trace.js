@@ -112,4 +112,12 @@
       .catch(function () { shown = null; });
   }
   window.setInterval(badges, 1000);
+  // A chart clicked before the poll above reached it: hooked on the press, before plotly reports
+  // the click, so even the first click on a just-drawn chart carries its point.
+  ["mousedown", "touchstart"].forEach(function (type) {
+    document.addEventListener(type, function (ev) {
+      var gd = ev.target && ev.target.closest ? ev.target.closest(".js-plotly-plot") : null;
+      if (gd) { hook(gd); }
+    }, {capture: true, passive: true});
+  });
 })();
