@@ -16,8 +16,8 @@ from dash import ALL, MATCH, Input, Output, State, ctx as dash_ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from cockpit.visuals import keynumbers
-from cockpit.visuals.base import (Host, RenderContext, Visual, localized, no_data_text, reads_nothing, rgba, safe_id,
-                                  to_float)
+from cockpit.visuals.base import (Host, RenderContext, Visual, localized, no_data_text, reads_nothing,
+                                  require_columns, rgba, safe_id, to_float)
 from cockpit.visuals.ranking_table import (MAX_ROWS, MAX_SEARCH, SEARCH_FROM, SEARCH_TEXT, RankingTableOptions,
                                            TableColumn, _columns, _compare, _is_numeric, _wall_text, cell_look,
                                            point_value, wall)
@@ -143,10 +143,7 @@ def table(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext, view: Vi
 
 
 def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> html.Div:
-    missing = sorted(c for c in _columns(o) if c not in df.columns)
-    if missing and len(df.columns):
-        raise KeyError(f"table: the result has no column {', '.join(map(repr, missing))} "
-                       f"(it has {', '.join(map(str, df.columns))})")
+    require_columns(df, _columns(o), "light_table")
     if df.empty:
         return html.Div(no_data_text(ctx), className="cockpit-grid-empty")
     ids = _ids(ctx.panel_id)

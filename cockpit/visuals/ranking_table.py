@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cockpit.text import Text
 from cockpit.visuals import keynumbers
-from cockpit.visuals.base import reads_nothing, Format, Options, RenderContext, Visual, no_data_text, rgba, to_float
+from cockpit.visuals.base import (reads_nothing, Format, Options, RenderContext, Visual, no_data_text,
+                                  require_columns, rgba, to_float)
 
 GOOD_CLASS = "cockpit-cell-good"  # a change in the good direction (green ▲ when up is good)
 BAD_CLASS = "cockpit-cell-bad"  # a change in the bad direction (red ▼ when up is good)
@@ -148,10 +149,7 @@ def _is_numeric(s: pd.Series) -> bool:
 
 
 def render(df: pd.DataFrame, o: RankingTableOptions, ctx: RenderContext) -> AgGrid:
-    missing = sorted(c for c in _columns(o) if c not in df.columns)
-    if missing and len(df.columns):
-        raise KeyError(f"ranking_table: the result has no column {', '.join(map(repr, missing))} "
-                       f"(it has {', '.join(map(str, df.columns))})")
+    require_columns(df, _columns(o), "ranking_table")
     if df.empty:
         # AG Grid's own no-rows overlay is clipped in an auto-height grid: say it plainly instead.
         return html.Div(no_data_text(ctx), className="cockpit-grid-empty")
