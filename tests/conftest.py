@@ -126,6 +126,18 @@ def browser():
         b.close()
 
 
+def _record_failed_request(pg, request) -> None:
+    """Count a failed request as a page problem unless the browser itself cancelled it.
+
+    Leaving a page (or starting a download) makes Chromium abort what is still in flight —
+    a callback, the badges' fetch — with net::ERR_ABORTED; that is navigation, not a fault.
+    Refused connections, empty replies and resets still count, as do HTTP errors below."""
+    failure = request.failure or ""
+    if "ERR_ABORTED" in failure:
+        return
+    pg.problems.append(f"request failed: {request.url} ({failure})")
+
+
 @pytest.fixture()
 def page(browser):
     """A fresh 1920×1080 page that records console errors, failed requests and callback failures."""
@@ -133,7 +145,7 @@ def page(browser):
     pg = context.new_page()
     pg.problems = []  # type: ignore[attr-defined]
     pg.on("pageerror", lambda e: pg.problems.append(f"page error: {e}"))
-    pg.on("requestfailed", lambda r: pg.problems.append(f"request failed: {r.url}"))
+    pg.on("requestfailed", lambda r: _record_failed_request(pg, r))
 
     def on_response(resp):
         if resp.status >= 400:
