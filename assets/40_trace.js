@@ -93,11 +93,11 @@
   function badges() {
     document.querySelectorAll(".js-plotly-plot").forEach(hook);
     var links = document.querySelectorAll("a.panel-lineage");
-    var key = window.location.pathname + window.location.search + "#" + links.length;
-    if (!links.length || key === shown) { return; }
-    shown = key;
     var ids = [];
     links.forEach(function (a) { ids.push(a.dataset.panel); });
+    var key = window.location.pathname + window.location.search + "#" + ids.join(",");
+    if (!links.length || key === shown) { return; }
+    shown = key;
     var params = new URLSearchParams(window.location.search);
     params.set("page", window.location.pathname);
     params.set("panels", ids.join(","));
@@ -111,6 +111,18 @@
       })
       .catch(function () { shown = null; });
   }
+  // The badges follow the page state: asked for as soon as the URL changes (a drill-down, a
+  // period, a link), alongside the panels' own callbacks rather than after them; the poll catches
+  // what changes without a URL change (a page's panels mounting) and hooks charts as they appear.
+  ["pushState", "replaceState"].forEach(function (name) {
+    var original = window.history[name];
+    window.history[name] = function () {
+      var result = original.apply(this, arguments);
+      window.setTimeout(badges, 0);
+      return result;
+    };
+  });
+  window.addEventListener("popstate", function () { window.setTimeout(badges, 0); });
   window.setInterval(badges, 1000);
   // A chart clicked before the poll above reached it: hooked on the press, before plotly reports
   // the click, so even the first click on a just-drawn chart carries its point.

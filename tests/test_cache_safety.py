@@ -55,6 +55,9 @@ def entries(cache_dir: Path) -> list[Path]:
 
 
 def kpi(client, search: str) -> float:
+    """The KPI's value as a fresh worker answers it: from the shared cache or computed (a worker's
+    memory of what it rendered before would skip the cache under test)."""
+    client.application.extensions["cockpit_views"].render_memo.clear()
     resp = wire.post(client, wire.graph_request("kpi_requests", search))
     assert resp.status_code == 200, resp.data[:500]
     payload = resp.get_json()

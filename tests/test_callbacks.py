@@ -20,10 +20,27 @@ from cockpit.web.views import EMPTY_FIGURE, Views
 def test_a_control_change_rewrites_the_url_and_the_controls(views):
     out = cb.sync_state(views, sync_in(), {"type": "period", "i": 0}, "2026-09")
     assert out.search == "?period=2026-09"
-    assert out.period == ["2026-09"] and out.cmp == ["prev"] and len(out.period_options) == 1
+    assert out.period == ["2026-09"] and len(out.period_options) == 1
     assert out.nav_hrefs == ["/?period=2026-09", "/requests?period=2026-09"]
     assert out.street_options == [] and out.street == []  # no street picker on this page
     assert len(out) == len(cb.SyncOut._fields)
+    # What the page shows already is left alone (the renderer redraws nothing there).
+    assert out.cmp == [no_update] and out.period_options == [no_update] and out.snap_options == [no_update]
+
+
+def test_a_control_change_sends_only_the_controls_it_changes(views):
+    click = {"points": [{"location": "330106"}]}
+    out = cb.sync_state(views, sync_in(search="?region=330100"), {"type": "graph", "panel": "map_requests"}, click)
+    assert out.breadcrumb[0] is not no_update and out.breadcrumb[0][-1].children  # down to the county
+    assert out.period == [no_update] and out.cmp == [no_update] and out.chips == [no_update]
+    assert out.nav_hrefs == ["/?region=330106", "/requests?region=330106"]
+    # The control that fired is always set to what the state says, even when that is unchanged
+    # (a period the snapshot does not have falls back to the one shown).
+    again = cb.sync_state(views, sync_in(search="?period=2026-09"), {"type": "period", "i": 0}, "1999-01")
+    assert again.period[0] is not no_update
+    # A URL change (a link, the back button) sets every control: the page may show anything.
+    url = cb.sync_state(views, sync_in(search="?region=330106"))
+    assert url.period[0] is not no_update and url.cmp == ["prev"] and url.period_options[0] is not no_update
 
 
 def test_a_url_change_resets_the_controls_and_leaves_the_url(views):

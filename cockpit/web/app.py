@@ -117,6 +117,7 @@ def create_app(settings: Settings, db: Database, layouts: Path | None = None, de
     results.init_app(app.server, settings)
     init_auth(app.server, settings)
     views = Views(holder, db, settings)
+    app.server.extensions["cockpit_views"] = views  # for tools and tests that act as a fresh worker
     app.layout = lambda: first_layout(views, *request_url())
     app.plotly_url = bundles.register(app.server, settings.plotly_bundle)
     register_callbacks(app, views)

@@ -6,9 +6,11 @@ only adapts these functions; tests call them directly."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
 import pandas as pd
+import plotly
 from dash import dcc, no_update
 
 from cockpit.filters import parse_query, resolve
@@ -162,15 +164,48 @@ def sync_state(views: Views, inp: SyncIn, trigger: Any = None, value: Any = None
         return SyncOut.unchanged(bars, navs, picks, len(text_ids), len(csv_ids))
     views.audit_view(res, inp.pathname)  # a drill-down or a period change is a view of its region too
     c = views.controls(res, page, new)
-    each = lambda value: [value] * bars  # noqa: E731 - one value per (0 or 1) rendered bar
+    shown = _shown_controls(views, state, page, trigger)
+    fired = trigger.get("type") if isinstance(trigger, dict) else None
+
+    def each(name: str, count: int, value: Any, own: str | None = None) -> list:
+        """One value per rendered control; left alone where the page shows it already (the
+        renderer then redraws nothing there), except on the control that fired."""
+        if shown is not None and fired != own and _same(value, getattr(shown, name)):
+            return [no_update] * count
+        return [value] * count
+
     paths = {p.id: p.path for p in views.holder.get().pages}
+    hrefs = [paths.get(safe_id(i, "page"), "/") + c.nav_query for i in inp.nav_ids or []]
+    if shown is not None and c.nav_query == shown.nav_query:
+        hrefs = [no_update] * len(hrefs)
     return SyncOut(
         search=no_update if c.query == (inp.search or "") else c.query,
-        period_options=each(c.period_options), period=each(c.period), cmp=each(c.cmp),
-        snap_options=each(c.snap_options), snap=each(c.snap), breadcrumb=each(c.breadcrumb), chips=each(c.chips),
-        nav_hrefs=[paths.get(safe_id(i, "page"), "/") + c.nav_query for i in inp.nav_ids or []],
-        street_options=[c.streets] * picks, street=[c.street] * picks,
+        period_options=each("period_options", bars, c.period_options), period=each("period", bars, c.period, "period"),
+        cmp=each("cmp", bars, c.cmp, "cmp"), snap_options=each("snap_options", bars, c.snap_options),
+        snap=each("snap", bars, c.snap, "snap"), breadcrumb=each("breadcrumb", bars, c.breadcrumb),
+        chips=each("chips", bars, c.chips), nav_hrefs=hrefs,
+        street_options=each("streets", picks, c.streets), street=each("street", picks, c.street, "street-pick"),
         **_language(views, res.ctx.lang, inp, bars, navs, picks, text_ids, csv_ids))
+
+
+def _shown_controls(views: Views, state: Any, page: Any, trigger: Any) -> shell.Controls | None:
+    """What the controls show before a control fired: those of the URL's state (the URL and the
+    controls are kept in step by this callback). None when the URL itself changed (a link, the
+    back button): then the controls may show anything and are all set."""
+    if not isinstance(trigger, dict):
+        return None
+    try:
+        res = resolve(state, views.db, views.jurisdiction(),
+                      street_page=bool(page and page.template == "street"))
+    except LookupError:
+        return None
+    return views.controls(res, page, state)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as the client receives them (Dash components compared by their JSON)."""
+    return json.dumps(a, cls=plotly.utils.PlotlyJSONEncoder, sort_keys=True) == \
+        json.dumps(b, cls=plotly.utils.PlotlyJSONEncoder, sort_keys=True)
 
 
 def _language(views: Views, lang: str, inp: SyncIn, bars: int, navs: int, picks: int, text_ids: list,
@@ -272,7 +307,7 @@ def panel_outputs(views: Views, res: Any, panel_id: str, client: Any, failed: An
             if client.get("m") == said:
                 return no_update, no_update, no_update, no_update, no_update
             return no_update, {**client, "m": said}, stamp, no_update, meta
-        out = views.render(panel, res, client_key=client.get("u"))
+        out = views.render_drawn(panel, res, drawn, client_key=client.get("u"))
         return out.value, {"p": panel_id, "u": out.key, "d": drawn, "m": said}, stamp, None, meta
     except Exception as exc:  # noqa: BLE001 - any failure of one panel
         return failed, {"p": panel_id}, "", views.error_card(exc, lang), ""

@@ -33,6 +33,7 @@ from cockpit.web import shell
 from cockpit.web.auth import Viewer, current_viewer
 from cockpit.web.catalog import CatalogHolder
 from cockpit.web.i18n import t
+from cockpit.web.render_memo import RenderMemo
 
 log = logging.getLogger("cockpit.web")
 EMPTY_FIGURE = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
@@ -82,6 +83,9 @@ class Views:
         self.settings = settings
         self._audited: dict[tuple, float] = {}
         self._specs: dict[int, tuple[Panel, str]] = {}
+        # Answers already rendered by this worker, when results are cached at all (with the
+        # cache off every request computes, as the uncached benchmark and the tests expect).
+        self.render_memo = RenderMemo() if settings.cache_type != "NullCache" else None
 
     def resolve(self, search: Any, pathname: Any = None, pins: Any = None) -> Resolved:
         """The trusted context for a URL. `pins` (from the page's pin store) names the snapshot
@@ -251,6 +255,18 @@ class Views:
         if key is not None and client_key == key:
             return Rendered(patch_of(visual.update(df, options, rctx)), key, patched=True)
         return Rendered(visual.render(df, options, rctx), key)
+
+    def render_drawn(self, panel: Panel, res: Resolved, drawn: str, client_key: Any = None) -> Rendered:
+        """`render` for a panel drawn from `drawn` (its `drawn_from`), answered from this
+        worker's memo when it rendered the same before for a client holding the same key."""
+        if self.render_memo is None:
+            return self.render(panel, res, client_key=client_key)
+        held = client_key if client_key is None or isinstance(client_key, str) else \
+            json.dumps(client_key, sort_keys=True, default=str)
+        key = (panel.spec.id, drawn, self.db.attach(res.ctx.snapshot).created_at, held)
+        value, ukey, patched = self.render_memo.get_or_render(
+            key, lambda: self.render(panel, res, client_key=client_key))
+        return Rendered(value, ukey, patched)
 
     def drawn_from(self, panel: Panel, res: Resolved) -> str:
         """A digest of what the panel is drawn from: its declaration, the snapshot, the language,
