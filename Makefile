@@ -55,7 +55,7 @@ run: install
 	@echo "==> checking the declarations"
 	@$(VENV)/bin/cockpit check
 	@echo "==> serving the local demo on http://127.0.0.1:$(PORT), logins off (COCKPIT_AUTH=off; Ctrl-C to stop)"
-	@COCKPIT_AUTH=off $(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads 4 --timeout 60 --keep-alive 75 app:server
+	@COCKPIT_AUTH=off $(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads 4 --timeout 60 --keep-alive 75 -c python:cockpit.web.gunicorn_conf app:server
 
 ## make test: set everything up (Chromium, CJK fonts, test extras) and run the whole suite
 test: install-test system-deps

@@ -38,7 +38,7 @@ def serve(store: Path, work: Path, port: int) -> subprocess.Popen:
            "COCKPIT_ACCOUNTS_DB": str(work / "accounts.db")}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-                             "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "-c", "python:cockpit.web.gunicorn_conf", "app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/wall-static/wall.css", timeout=2).read()

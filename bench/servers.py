@@ -24,6 +24,9 @@ TARGETS = {
 }
 
 
+#: The cockpit's gunicorn settings, as `make run` passes them (its master imports the libraries
+#: before forking); the baselines are run as ordinary Dash apps, without.
+CONF = ["-c", "python:cockpit.web.gunicorn_conf"]
 #: What a baseline worker prints once its data is loaded.
 READY_LINE = "bench baseline ready in worker"
 
@@ -68,7 +71,8 @@ def start(name: str, store: Path, snapshot: Path, work: Path, *, cache: str = "F
     t0 = time.perf_counter()
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-                                 "--threads", str(THREADS), "--timeout", "600", "--keep-alive", "75", app],
+                                 "--threads", str(THREADS), "--timeout", "600", "--keep-alive", "75",
+                                 *(CONF if name == "cockpit" else []), app],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(name, proc, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + boot_timeout_s

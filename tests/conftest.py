@@ -74,7 +74,7 @@ class Server:
         self.log = log
         self.proc = subprocess.Popen(
             [str(gunicorn), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--threads", str(threads),
-             "--timeout", "120", "app:server"],
+             "--timeout", "120", "-c", "python:cockpit.web.gunicorn_conf", "app:server"],
             cwd=ROOT, env=environ, stdout=log.open("ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
