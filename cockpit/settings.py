@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # After a publication `cockpit ingest` warms the shared cache for the top levels in the
     # background for at most this long (cockpit.web.warm); 0 turns it off.
     warm_s: float = Field(60.0, ge=0)
+    # A gunicorn worker renders the first page's panels for the top region before it serves
+    # (cockpit.web.gunicorn_conf → warm.warm_worker) for at most this long; 0 turns it off.
+    worker_warm_s: float = Field(5.0, ge=0, le=30)
     duckdb_memory_limit: str = "2GB"
     # The region code every viewer is limited to when logins are off (the top of the tree if unset).
     jurisdiction: str | None = None

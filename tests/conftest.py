@@ -69,7 +69,9 @@ class Server:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = {**os.environ, "COCKPIT_STORE": str(store), "COCKPIT_LAYOUTS": str(layouts),
-                   "COCKPIT_CACHE_DIR": str(cache), "COCKPIT_DEV": "1", **env}
+                   "COCKPIT_CACHE_DIR": str(cache), "COCKPIT_DEV": "1",
+                   # the worker's warm-up before serving (cockpit.web.gunicorn_conf), kept short here
+                   "COCKPIT_WORKER_WARM_S": "1", **env}
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.log = log
         self.proc = subprocess.Popen(

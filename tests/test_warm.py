@@ -107,3 +107,48 @@ def test_a_per_process_cache_is_not_warmed(demo_store, tmp_path, monkeypatch):
         assert "belongs to each process" in (store / "warm.log").read_text()
     finally:
         get_settings.cache_clear()
+
+
+def test_a_worker_renders_the_first_page_before_it_serves(demo_store, tmp_path):
+    """A real gunicorn worker (the project's settings file): before its first request it has
+    rendered the first page's panels for the top region, into the shared cache."""
+    layouts = tmp_path / "layouts"
+    shutil.copytree(ROOT / "layouts", layouts)
+    cache = tmp_path / "cache"
+    srv = Server(demo_store, layouts, cache, tmp_path / "gunicorn.log", COCKPIT_WORKER_WARM_S="20")
+    try:
+        log = (tmp_path / "gunicorn.log").read_text(encoding="utf-8")
+        lines = [line for line in log.splitlines() if line.startswith("warm: worker")]
+        assert len(lines) == 1 and "failed" not in lines[0], log[-2000:]
+        from cockpit.specs.loader import load_catalog
+
+        first = next(p for p in load_catalog(layouts).pages if p.template is None)
+        rendered = int(lines[0].split(" rendered ")[1].split()[0])
+        assert rendered >= len(first.panel_ids())
+        # Server() returned once the worker answered "/": the entries were there before any panel
+        # was asked for by a client.
+        assert len(_entries(cache)) >= len(first.panel_ids())
+    finally:
+        srv.stop()
+
+
+def test_a_warmed_worker_answers_the_top_state_from_memory(demo_store, use_store, tmp_path):
+    from cockpit.db import Database
+    from cockpit.settings import get_settings
+    from cockpit.web import callbacks as cb
+    from cockpit.web.app import create_app
+    from cockpit.web.warm import warm_worker
+
+    use_store(demo_store, COCKPIT_CACHE_TYPE="SimpleCache", COCKPIT_ACCOUNTS_DB=str(tmp_path / "a.db"))
+    server = create_app(get_settings(), Database(demo_store)).server
+    views = server.extensions["cockpit_views"]
+    assert warm_worker(server, seconds=0) == {"skipped": "off"}
+    summary = warm_worker(server, seconds=30)
+    assert summary["complete"] and summary["failed"] == 0 and summary["panels"] > 0
+    before = views.render_memo.hits
+    page = views.page_for("/")
+    ids = [{"type": "graph", "panel": p} for p in page.page.names()]
+    with server.test_request_context("/"):
+        out = cb.render_figures(views, cb.PanelsIn(search="", ids=ids, keys=[], pathname="/", pins=[]))
+    figures = [pid for pid, o in out.items() if o.error is None and o.figkey]
+    assert figures and views.render_memo.hits - before == len(figures)

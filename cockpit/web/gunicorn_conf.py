@@ -6,6 +6,10 @@ its own copy: about 50 MiB less memory per worker. It builds no app, opens no da
 no thread (a DuckDB connection or a thread pool does not survive a fork): each worker still
 creates the app itself, as without this file. Command-line flags override nothing here but what
 they name; this file sets no bind address, worker count or timeout.
+
+Each worker then renders the first page for the top region before it accepts a request
+(`post_worker_init`, `COCKPIT_WORKER_WARM_S`, default 5 s): the first viewers after a start do not
+pay the worker's one-time costs.
 """
 
 import cockpit.web.app  # noqa: F401 - the imports are the point
@@ -14,3 +18,10 @@ import cockpit.web.lineage  # noqa: F401
 from cockpit.visuals.registry import visuals
 
 visuals()  # the installed kinds' modules (entry points), imported once in the master
+
+
+def post_worker_init(worker) -> None:
+    """In each worker, after it built the app and before it serves: `warm.warm_worker`."""
+    from cockpit.web.warm import warm_worker
+
+    warm_worker(worker.wsgi)

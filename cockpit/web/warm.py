@@ -103,6 +103,52 @@ def warm(store: Path, layouts: Path | None = None, settings: Settings | None = N
     return summary
 
 
+def warm_worker(server, seconds: float | None = None) -> dict:
+    """Make a freshly forked web worker ready for its first viewers: attach the live snapshot and
+    render the first page's panels for the top region (then the other pages', then the children's
+    overview) until `COCKPIT_WORKER_WARM_S` is up. What a first request would otherwise pay once per
+    worker (the snapshot's views, parquet metadata, map geometry per level, parsed SQL) is paid
+    here, before the worker accepts a request. Results go where any request's go (the result cache,
+    the worker's render memory); failures are counted, never raised: a worker always starts."""
+    s = get_settings()
+    budget = s.worker_warm_s if seconds is None else seconds
+    views = server.extensions.get("cockpit_views")
+    if budget <= 0 or views is None:
+        return {"skipped": "off"}
+    started = time.monotonic()
+    done = failed = 0
+    left = False
+    with server.test_request_context("/"):
+        try:
+            todo = states(views.db, views.jurisdiction())
+        except (LookupError, ValueError, OSError):
+            return {"skipped": "no live snapshot"}
+        pages = [p for p in views.holder.get().pages if p.template is None]
+        # The top region on every page first, then the children on the first page.
+        plan = [(todo[0], page) for page in pages] + [(res, pages[0]) for res in todo[1:] if pages]
+        for res, page in plan:
+            for panel_id in page.panel_ids():
+                if time.monotonic() - started > budget:
+                    left = True
+                    break
+                panel = views.holder.get().panels.get(panel_id)
+                if panel is None or views.missing_tables(panel, res.ctx.snapshot):
+                    continue
+                try:
+                    views.render_drawn(panel, res, views.drawn_from(panel, res))
+                    done += 1
+                except Exception:  # noqa: BLE001 - the panel shows its own error when asked
+                    failed += 1
+            if left:
+                break
+    summary = {"panels": done, "failed": failed, "seconds": round(time.monotonic() - started, 1),
+               "complete": not left}
+    print(f"warm: worker {os.getpid()} rendered {done} panels in {summary['seconds']} s"
+          + (f", {failed} failed" if failed else "") + ("" if not left else f", stopped at {budget:g} s"),
+          flush=True)
+    return summary
+
+
 def start_background(store: Path) -> subprocess.Popen | None:
     """Start `cockpit warm --store STORE` detached (its own session, output to STORE/warm.log);
     None when warming is off or the cache is per process."""
