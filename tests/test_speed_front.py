@@ -80,6 +80,9 @@ def test_the_first_html_response_carries_the_page_with_its_controls(client_for):
     assert isinstance(deps, list) and any("figure" in d["output"] for d in deps)
     # No data block can be ended early by a string in the data.
     assert html.count("</script>") == html.count("<script")
+    # The document is in the URL's language from the first byte.
+    assert '<html lang="en">' in html
+    assert '<html lang="zh-CN">' in client.get("/requests").get_data(as_text=True)
 
 
 def test_the_first_layout_drops_what_the_state_does_not_allow(client_for):
@@ -292,3 +295,38 @@ def test_a_page_asks_for_its_panels_in_two_requests_and_a_change_resends_only_wh
     assert len(answers) <= 3 and not any("page.children" in k for k in answers.keys()), answers.keys()
     assert "ledger_runway_stage" in answers.sent("figure")
     assert page.problems == [], page.problems
+
+
+#: What the layout-shift entries of a page load may add up to (Lighthouse calls < 0.1 good).
+MAX_LAYOUT_SHIFT = 0.05
+LAYOUT_SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (e.hadRecentInput) continue;
+    window.__shifts.push({value: e.value, sources: (e.sources || []).map(s => s.node ? (s.node.className || s.node.nodeName) : '?')});
+  }
+}).observe({type: 'layout-shift', buffered: true});
+"""
+
+
+@pytest.mark.parametrize("width,height,lang", [(1350, 940, "zh"), (1350, 940, "en"), (1920, 1080, "en")])
+def test_nothing_moves_while_the_page_fills_in(server, browser, width, height, lang):
+    """The bar keeps its size while the dropdowns and panels arrive (a laptop's width, Lighthouse's
+    desktop size, and English, whose words are longer)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.problems = []  # type: ignore[attr-defined]
+        page.add_init_script(LAYOUT_SHIFTS)
+        track(page)
+        page.goto(server.url + ("/?lang=en" if lang == "en" else "/"))
+        settle(page)
+        shifts = page.evaluate("window.__shifts")
+        total = sum(s["value"] for s in shifts)
+        assert total < MAX_LAYOUT_SHIFT, shifts
+        # ...and the page links stay on one row.
+        rows = page.evaluate("() => new Set([...document.querySelectorAll('.nav .nav-link')].map(a => Math.round(a.getBoundingClientRect().top))).size")
+        assert rows == 1
+    finally:
+        context.close()

@@ -15,6 +15,7 @@ from plotly.io.json import to_json_plotly
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cockpit.db import Database
+from cockpit.filters import parse_query
 from cockpit.query import results
 from cockpit.settings import PROJECT_ROOT, Settings
 from cockpit.web.auth import init_auth
@@ -54,7 +55,12 @@ class CockpitDash(Dash):
         deps = _data_block("cockpit-dependencies", to_json_plotly(self._callback_list))
         plotly_js = _data_block("cockpit-plotly", json.dumps(self.plotly_url)) if self.plotly_url else ""
         lazy = _data_block("cockpit-lazy", json.dumps(deferred)) if deferred else ""
-        return page.replace("<footer>", "<footer>" + layout + deps + plotly_js + lazy, 1)
+        page = page.replace("<footer>", "<footer>" + layout + deps + plotly_js + lazy, 1)
+        # The document's language is the URL's from the first byte (the browser picks glyphs,
+        # screen readers the voice, the style sheet the layout for longer English words).
+        if has_request_context() and parse_query(request_url()[1]).lang == "en":
+            page = page.replace('<html lang="zh-CN">', '<html lang="en">', 1)
+        return page
 
 
 #: Component libraries whose script the index page leaves out when its layout has none of their

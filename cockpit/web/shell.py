@@ -157,16 +157,19 @@ def top_bar(catalog: Catalog, page: PageSpec | None, lang: str, demo: bool, ctl:
     # The data-quality page is a plain page of its own: a link (assets/40_trace.js adds the state).
     nav.append(html.A(html.Span(t("quality", lang), id=text_id("quality")), href="/quality",
                       className="nav-link trace-link quality-link"))
+    # Each dropdown sits in a slot of its final size, so the bar does not move when the dropdown
+    # component (loaded after the page) draws itself.
+    slot = lambda name, dropdown: html.Div(dropdown, className=f"ctl-slot ctl-slot-{name}")  # noqa: E731
     controls = html.Div(className="controls", children=[
-        html.Label([html.Span(t("period", lang), id=text_id("period")), dcc.Dropdown(id={"type": "period", "i": 0}, clearable=False, searchable=False,
-                                                     className="ctl-period", options=ctl.period_options,
-                                                     value=ctl.period, labels=dropdown_labels(lang))]),
-        html.Label([html.Span(t("compare", lang), id=text_id("compare")), dcc.Dropdown(
+        html.Label([html.Span(t("period", lang), id=text_id("period")), slot("period", dcc.Dropdown(
+            id={"type": "period", "i": 0}, clearable=False, searchable=False, className="ctl-period",
+            options=ctl.period_options, value=ctl.period, labels=dropdown_labels(lang)))]),
+        html.Label([html.Span(t("compare", lang), id=text_id("compare")), slot("cmp", dcc.Dropdown(
             id={"type": "cmp", "i": 0}, clearable=False, searchable=False, className="ctl-cmp", value=ctl.cmp,
-            options=cmp_options(lang), labels=dropdown_labels(lang))]),
-        html.Label([html.Span(t("snapshot", lang), id=text_id("snapshot")), dcc.Dropdown(id={"type": "snap", "i": 0}, clearable=False, searchable=False,
-                                                       className="ctl-snap", options=ctl.snap_options,
-                                                       value=ctl.snap, labels=dropdown_labels(lang))]),
+            options=cmp_options(lang), labels=dropdown_labels(lang)))]),
+        html.Label([html.Span(t("snapshot", lang), id=text_id("snapshot")), slot("snap", dcc.Dropdown(
+            id={"type": "snap", "i": 0}, clearable=False, searchable=False, className="ctl-snap",
+            options=ctl.snap_options, value=ctl.snap, labels=dropdown_labels(lang)))]),
         html.Button(t("lang_toggle", lang), id={"type": "lang-btn", "i": 0}, className="lang-btn", n_clicks=0),
     ])
     brand = html.Div(className="brand", children=[
