@@ -42,7 +42,9 @@ def replicas(demo_store, tmp_path):
     shutil.copytree(demo_store, store)
     redis = RedisServer(tmp_path / "redis")
     env = {"COCKPIT_CACHE_TYPE": "RedisCache", "COCKPIT_REDIS_URL": redis.url, "COCKPIT_SECRET_KEY": SECRET,
-           "COCKPIT_CACHE_RETRY_S": "0", "COCKPIT_ACCOUNTS_DB": str(tmp_path / "accounts.db")}
+           "COCKPIT_CACHE_RETRY_S": "0", "COCKPIT_ACCOUNTS_DB": str(tmp_path / "accounts.db"),
+           # no warm-up at boot: the tests follow what each replica computes from its first request
+           "COCKPIT_WORKER_WARM_S": "0"}
     servers = []
     try:
         for name in ("a", "b"):
