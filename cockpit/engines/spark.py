@@ -126,7 +126,7 @@ class SparkEngine:
         spark.addTag(tag)  # this thread's operations only (tags are per thread in Spark Connect)
         timer.start()
         try:
-            frame = spark.sql(statement, args=params or None)
+            frame = _query_frame(spark, statement, params) if _ONE_ROUND_TRIP else spark.sql(statement, args=params or None)
             if interrupted.is_set():  # the timeout came while the statement was analysed
                 raise EngineError(timeout_message(timeout_s), timed_out=True)
             table = frame.toArrow()
@@ -152,6 +152,27 @@ class SparkEngine:
                 except Exception:
                     pass
             self._sessions = {}
+
+
+#: Send a statement once, as the relation of the result fetch (see `_query_frame`).
+_ONE_ROUND_TRIP = True
+
+
+def _query_frame(spark, statement: str, params: dict[str, Any]):
+    """The statement as a lazy DataFrame: its SQL relation is sent once, with the fetch of its
+    result. `SparkSession.sql` would first send it as a command, which the server parses and
+    analyses only to send the same relation back for the fetch, where it is parsed, analysed and
+    then optimised and run: twice the analysis of every statement (a panel's statement with its
+    scoped relations takes a Spark analyser long) and one more round trip. Panel statements are
+    queries, never commands, so nothing is lost. Falls back to `SparkSession.sql` should a
+    pyspark release no longer have the relation class."""
+    try:
+        from pyspark.sql.connect.dataframe import DataFrame
+        from pyspark.sql.connect.functions import lit
+        from pyspark.sql.connect.plan import SQL
+    except ImportError:  # pragma: no cover - another pyspark layout
+        return spark.sql(statement, args=params or None)
+    return DataFrame(SQL(statement, [], {k: lit(v) for k, v in (params or {}).items()}, []), spark)
 
 
 def _short(exc: Exception) -> str:
