@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -113,13 +114,24 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def serve_foreground(port: int) -> int:
-    """`cockpit spark-server`: run the server in the foreground until Ctrl-C."""
+    """`cockpit spark-server`: run the server in the foreground until Ctrl-C, SIGTERM or SIGHUP,
+    each of which stops it (the JVM runs in its own process group, so a signal to this process
+    alone, from a service manager or `kill`, would otherwise leave it running)."""
     argv, env = server_command(port)
     print(f"==> Spark Connect server on sc://127.0.0.1:{port} (local[2], UTC, TIMESTAMP_NTZ); "
           f"use it with COCKPIT_ENGINE=spark COCKPIT_SPARK_REMOTE=sc://127.0.0.1:{port}", flush=True)
+
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    # explicit handlers: started in the background by a shell, SIGINT is ignored by default
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     proc = subprocess.Popen(argv, env=env, start_new_session=True)
     try:
         return proc.wait()
     except KeyboardInterrupt:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # one stop, however many signals follow
         stop(proc)
         return 0
