@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,11 @@ from cockpit.portable import to_spark
 from cockpit.snapshot import rollup_sources
 
 log = logging.getLogger(__name__)
+
+# pyspark 4.3 warns on import that it "does not yet fully support pandas >= 3.0.0"; the engine
+# hands pandas nothing but Arrow tables, and the equivalence suite checks every shipped result, so
+# the warning is only noise on every `cockpit query --engine spark` and in every log.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 #: After a timeout, the statement's tag is interrupted again this often until its call returns.
 _INTERRUPT_EVERY_S = 0.25
