@@ -6,9 +6,10 @@ within `FLOAT_TOLERANCE`). Scoping, bound parameters, timeouts (the job really s
 caps behave the same on both engines.
 
 Budget (CI, 2 cores): about a minute and 1.5 GB. The server is `spark_server.SMALL_CONF` (512 MB
-heap, no code generation, one shuffle partition: on this small store a statement's cost is mostly
-planning), with an event log so the timeout test can see the server's jobs; Spark statements
-drop the CTEs they do not read; the Spark results are computed a few at a time in one session."""
+heap, C1-only JIT, no code generation, one shuffle partition: on this small store a statement's
+cost is mostly planning), with an event log so the timeout test can see the server's jobs; Spark
+statements drop the CTEs they do not read and are sent once; the Spark results are computed a few
+at a time in one session."""
 
 from __future__ import annotations
 
