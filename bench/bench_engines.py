@@ -27,12 +27,27 @@ DEFAULT_PANELS = ["kpi_requests", "category_bar", "map_requests", "volume_trend"
                   "sankey_requests", "stage_durations", "early_warning"]
 
 
-def build_store(work: Path, requests: int) -> Path:
+def build_store(work: Path, requests: int, drops: Path | None = None, stores: Path | None = None) -> Path:
+    """The store of `requests` demo requests: reused from `stores` when one is published there
+    (`store-1M`, ...), else ingested from the demo drop in `drops` (`drop-1M`, ..., as written by
+    `cockpit demo --requests N --seed 2026`, as_of 2026-11-25; the drop is read, never changed),
+    else from a drop written here and removed afterwards."""
     from cockpit.demo import write_demo_drop
     from cockpit.ingest import cli_ingest
 
-    store = work / f"store-{requests}"
-    drop = write_demo_drop(work / f"drop-{requests}", requests=requests, seed=2026, as_of="2026-11-25")
+    from bench.stores import AS_OF, SEED, label
+
+    name = label(requests)
+    store = (stores or work) / f"store-{name}"
+    if (store / "CURRENT").is_file():
+        print(f"reusing the store {store}")
+        return store
+    given = drops / f"drop-{name}" if drops is not None else None
+    if given is not None and (given / "manifest.json").is_file():
+        print(f"ingesting the existing drop {given}")
+        assert cli_ingest(given, store) == 0
+        return store
+    drop = write_demo_drop(work / f"drop-{name}", requests=requests, seed=SEED, as_of=AS_OF)
     assert cli_ingest(drop, store) == 0
     shutil.rmtree(drop, ignore_errors=True)
     return store
@@ -88,6 +103,12 @@ def main() -> None:
     parser.add_argument("--walls", type=int, default=40, help="walls asking at once in the hit-rate run")
     parser.add_argument("--regions", type=int, default=4, help="distinct regions those walls show")
     parser.add_argument("--spark-driver-memory", default="2g", help="heap of the local Spark Connect server")
+    parser.add_argument("--drops", type=Path, help="a folder with demo drops drop-1M, drop-10M, ... to ingest "
+                        "instead of writing new ones")
+    parser.add_argument("--stores", type=Path, help="a folder to keep the stores in (store-1M, ...) and reuse "
+                        "them from on the next run")
+    parser.add_argument("--repeat", type=int, default=3, help="cold runs per panel and engine (the median is "
+                        "printed), after one warm-up")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="cockpit-bench-engines-"))
@@ -126,7 +147,7 @@ def run_size(work: Path, n: int, args, redis_url: str) -> None:
     from cockpit.specs.loader import load_catalog
 
     t = time.perf_counter()
-    store = build_store(work, n)
+    store = build_store(work, n, args.drops, args.stores)
     print(f"\n== {n:,} requests (ingest {time.perf_counter() - t:.0f} s)")
     os.environ["COCKPIT_STORE"] = str(store)
     os.environ["COCKPIT_QUERY_TIMEOUT_S"] = "600"
@@ -143,26 +164,26 @@ def run_size(work: Path, n: int, args, redis_url: str) -> None:
         for pid in panels:
             sql = catalog.panels[pid].spec.sql
             run_sql(sql, ctx, db=db, engine=engine)  # warm the engine's session and file metadata
-            cold = statistics.median(timed(lambda: run_sql(sql, ctx, db=db, engine=engine)) for _ in range(3))
+            cold = statistics.median(timed(lambda: run_sql(sql, ctx, db=db, engine=engine)) for _ in range(args.repeat))
             client.flushdb()
             redis_cache(redis_url).query(sql, ctx, db)  # replica A computes and stores
             other = redis_cache(redis_url)  # replica B: its own process state, the same Redis
-            shared = statistics.median(timed(lambda: other.query(sql, ctx, db)) for _ in range(3))
+            shared = statistics.median(timed(lambda: other.query(sql, ctx, db)) for _ in range(args.repeat))
             base = BASE.setdefault((n, pid), cold) if engine == "duckdb" else BASE.get((n, pid))
             ratio = f"{cold / base:>7.1f}×" if base else f"{'–':>8}"
             print(f"{pid:<18}{engine:<8}{cold:>9.3f}{ratio}{shared:>10.4f}{shared / cold:>7.3f}×")
             FIGURES[(n, pid, engine)] = (cold, shared)
-    print_markdown(n, panels, args.engines)
+    print_markdown(n, panels, args.engines, args.repeat)
     hit_rate(db, catalog, panels, args, redis_url, client)
 
 
 FIGURES: dict[tuple[int, str, str], tuple[float, float]] = {}
 
 
-def print_markdown(n: int, panels: list[str], engines: list[str]) -> None:
+def print_markdown(n: int, panels: list[str], engines: list[str], repeat: int = 3) -> None:
     """The same figures as the table of docs/deployment.md (one row per panel)."""
     load = os.getloadavg()[0]
-    print(f"\n{n:,} requests, load average {load:.1f} (median of 3 after one warm-up):\n")
+    print(f"\n{n:,} requests, load average {load:.1f} (median of {repeat} after one warm-up):\n")
     cols = [f"{e} {k}" for e in engines for k in ("cold", "via Redis")]
     print("| requests | panel | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))

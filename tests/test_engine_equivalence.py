@@ -6,9 +6,10 @@ within `FLOAT_TOLERANCE`). Scoping, bound parameters, timeouts (the job really s
 caps behave the same on both engines.
 
 Budget (CI, 2 cores): about a minute and 1.5 GB. The server is `spark_server.SMALL_CONF` (512 MB
-heap, no code generation, one shuffle partition: on this small store a statement's cost is mostly
-planning), with an event log so the timeout test can see the server's jobs; Spark statements
-drop the CTEs they do not read; the Spark results are computed a few at a time in one session."""
+heap, C1-only JIT, no code generation, one shuffle partition: on this small store a statement's
+cost is mostly planning), with an event log so the timeout test can see the server's jobs; Spark
+statements drop the CTEs they do not read and are sent once; the Spark results are computed a few
+at a time in one session."""
 
 from __future__ import annotations
 
@@ -285,8 +286,8 @@ def test_the_cache_key_names_the_engine(engines_db):
 
 
 def test_cockpit_query_prints_the_same_numbers_on_both_engines(engines_db, demo_store, capsys, monkeypatch):
-    """The same rows and numbers; a count may print as 72.0 on DuckDB (its sums are HUGEINT, read
-    as floats) and 72 on Spark (BIGINT)."""
+    """The same text, character for character, in CSV and JSON: a count prints as 72 on both
+    engines (DuckDB's sums are HUGEINT, which would otherwise print as 72.0)."""
     import csv
     import io
 
@@ -297,11 +298,15 @@ def test_cockpit_query_prints_the_same_numbers_on_both_engines(engines_db, demo_
     get_settings.cache_clear()
     printed = {}
     for engine in ("duckdb", "spark"):
-        code = cli_query(demo_store, ROOT / "layouts", "category_bar", engine=engine, region="330100", fmt="csv")
-        out = capsys.readouterr()
-        assert code == 0, out.err
-        rows = list(csv.DictReader(io.StringIO(out.out)))
-        printed[engine] = [(r["category"], float(r["requests"]), float(r["previous"])) for r in rows]
+        for fmt in ("csv", "json"):
+            code = cli_query(demo_store, ROOT / "layouts", "category_bar", engine=engine, region="330100", fmt=fmt)
+            out = capsys.readouterr()
+            assert code == 0, out.err
+            printed[engine, fmt] = out.out
     monkeypatch.delenv("COCKPIT_QUERY_TIMEOUT_S")
     get_settings.cache_clear()
-    assert printed["duckdb"] == printed["spark"] and len(printed["spark"]) > 0
+    rows = list(csv.DictReader(io.StringIO(printed["spark", "csv"])))
+    assert len(rows) > 0 and all(r["requests"].isdigit() for r in rows)
+    assert printed["duckdb", "csv"] == printed["spark", "csv"]
+    assert printed["duckdb", "json"] == printed["spark", "json"]
+    assert json.loads(printed["spark", "json"]) == [{k: int(v) if v.isdigit() else v for k, v in r.items()} for r in rows]

@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,11 @@ from cockpit.portable import to_spark
 from cockpit.snapshot import rollup_sources
 
 log = logging.getLogger(__name__)
+
+# pyspark 4.3 warns on import that it "does not yet fully support pandas >= 3.0.0"; the engine
+# hands pandas nothing but Arrow tables, and the equivalence suite checks every shipped result, so
+# the warning is only noise on every `cockpit query --engine spark` and in every log.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 #: After a timeout, the statement's tag is interrupted again this often until its call returns.
 _INTERRUPT_EVERY_S = 0.25
@@ -126,7 +132,7 @@ class SparkEngine:
         spark.addTag(tag)  # this thread's operations only (tags are per thread in Spark Connect)
         timer.start()
         try:
-            frame = spark.sql(statement, args=params or None)
+            frame = _query_frame(spark, statement, params) if _ONE_ROUND_TRIP else spark.sql(statement, args=params or None)
             if interrupted.is_set():  # the timeout came while the statement was analysed
                 raise EngineError(timeout_message(timeout_s), timed_out=True)
             table = frame.toArrow()
@@ -152,6 +158,27 @@ class SparkEngine:
                 except Exception:
                     pass
             self._sessions = {}
+
+
+#: Send a statement once, as the relation of the result fetch (see `_query_frame`).
+_ONE_ROUND_TRIP = True
+
+
+def _query_frame(spark, statement: str, params: dict[str, Any]):
+    """The statement as a lazy DataFrame: its SQL relation is sent once, with the fetch of its
+    result. `SparkSession.sql` would first send it as a command, which the server parses and
+    analyses only to send the same relation back for the fetch, where it is parsed, analysed and
+    then optimised and run: twice the analysis of every statement (a panel's statement with its
+    scoped relations takes a Spark analyser long) and one more round trip. Panel statements are
+    queries, never commands, so nothing is lost. Falls back to `SparkSession.sql` should a
+    pyspark release no longer have the relation class."""
+    try:
+        from pyspark.sql.connect.dataframe import DataFrame
+        from pyspark.sql.connect.functions import lit
+        from pyspark.sql.connect.plan import SQL
+    except ImportError:  # pragma: no cover - another pyspark layout
+        return spark.sql(statement, args=params or None)
+    return DataFrame(SQL(statement, [], {k: lit(v) for k, v in (params or {}).items()}, []), spark)
 
 
 def _short(exc: Exception) -> str:

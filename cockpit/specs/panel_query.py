@@ -13,11 +13,27 @@ from pathlib import Path
 from cockpit.db import Database
 from cockpit.filters import FilterState, available_periods, earliest_data, resolve
 from cockpit.regions import region_index
-from cockpit.query import QueryError, run_sql
+from cockpit.query import QueryError, run_arrow, to_frame
 from cockpit.settings import get_settings
 from cockpit.specs.loader import load_catalog, sql_rules_for
 
 _PERIOD = re.compile(r"\d{4}-\d{2}")
+
+
+def _whole_numbers(frame, table):
+    """Integer result columns printed as integers on every engine: DuckDB's sums are HUGEINT
+    (DECIMAL(38,0) in Arrow, floats in the DataFrame) and a nullable integer column becomes floats,
+    so `sum(received)` would print 72.0 on DuckDB and 72 on Spark (BIGINT)."""
+    import pyarrow as pa
+
+    for field in table.schema:
+        whole = pa.types.is_integer(field.type) or (pa.types.is_decimal(field.type) and field.type.scale == 0)
+        if whole and field.name in frame.columns:
+            try:
+                frame[field.name] = frame[field.name].astype("Int64")
+            except (TypeError, ValueError, OverflowError):
+                pass  # beyond 64 bits: left as it is
+    return frame
 
 
 def cli_query(store: Path, layouts: Path, panel: str, *, engine: str | None = None, region: str | None = None,
@@ -58,10 +74,11 @@ def cli_query(store: Path, layouts: Path, panel: str, *, engine: str | None = No
         print(f"error: --region {region} is outside the configured jurisdiction {jurisdiction}", file=sys.stderr)
         return 1
     try:
-        frame = run_sql(sql, ctx, db=db, engine=engine)
+        table = run_arrow(sql, ctx, db=db, engine=engine)
     except QueryError as exc:
         print(f"error: {panel}: {exc}", file=sys.stderr)
         return 1
+    frame = _whole_numbers(to_frame(db, table), table)
     if fmt == "json":
         sys.stdout.write(frame.to_json(orient="records", force_ascii=False, date_format="iso") + "\n")
     else:
