@@ -1,4 +1,4 @@
-"""A worker's memory of panels it has rendered: for a state it has drawn before, a panel's answer
+"""A panel's rendered answer (`Rendered`, `patch_of`), and a worker's memory of panels it has rendered: for a state it has drawn before, a panel's answer
 is sent again without reading its result back from the shared cache or running its kind's render.
 
 Keyed by what the panel is drawn from (`Views.drawn_from`: its declaration, the snapshot, every
@@ -14,15 +14,39 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import plotly.utils
+from dash import Patch
 
 #: Bounds of one worker's memo: entries and the bytes of their JSON.
 MAX_ENTRIES = 512
 MAX_BYTES = 32 * 1024 * 1024
 #: An answer larger than this is not kept (it would push many others out).
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One panel's output: what to send (a full render or a Patch) and the update key to keep."""
+
+    value: Any
+    key: str | None = None
+    patched: bool = False
+
+
+def patch_of(changes: list[tuple[tuple, Any]]) -> Patch:
+    """A Dash Patch setting each (path, value) of a kind's value-only update."""
+    patch = Patch()
+    for path, value in changes:
+        if not path:
+            raise ValueError("an update path names at least one key")
+        target = patch
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return patch
 
 
 class RenderMemo:

@@ -10,11 +10,11 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
-from dash import Patch, html
+from dash import html
 from flask import has_request_context, request
 
 from cockpit.access import users
@@ -33,35 +33,13 @@ from cockpit.web import shell
 from cockpit.web.auth import Viewer, current_viewer
 from cockpit.web.catalog import CatalogHolder
 from cockpit.web.i18n import t
-from cockpit.web.render_memo import RenderMemo
+from cockpit.web.render_memo import RenderMemo, Rendered, patch_of
 
 log = logging.getLogger("cockpit.web")
 EMPTY_FIGURE = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
                                        "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
 
 __all__ = ["EMPTY_FIGURE", "Rendered", "Views", "error_card", "patch_of", "safe_id"]
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """One panel's output: what to send (a full render or a Patch) and the update key to keep."""
-
-    value: Any
-    key: str | None = None
-    patched: bool = False
-
-
-def patch_of(changes: list[tuple[tuple, Any]]) -> Patch:
-    """A Dash Patch setting each (path, value) of a kind's value-only update."""
-    patch = Patch()
-    for path, value in changes:
-        if not path:
-            raise ValueError("an update path names at least one key")
-        target = patch
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-    return patch
 
 
 def digest(value: Any) -> str:
