@@ -52,14 +52,16 @@ def snapshot_views(snapshot_dir: Path) -> dict[str, str]:
 
 #: Requests per received day × street × closing day (NULL: open): received, closed on time,
 #: rated, rated 满意, over the view `requests` (`cockpit.analytics.flow.REQUESTS_CLOSING_DAILY_SQL`).
+#: Portable SQL (`cockpit.portable`): Spark derives the same view for such a snapshot.
 CLOSING_DAILY_SQL = """
 select cast(received_at as date) as day, street_code, cast(closed_at as date) as closed_day,
        count(*) as received,
-       count(*) filter (where closed_at is not null and (due_at is null or closed_at <= due_at)) as closed_on_time,
+       count(case when closed_at is not null and (due_at is null or closed_at <= due_at) then 1 end)
+         as closed_on_time,
        count(satisfaction) as rated,
-       count(*) filter (where satisfaction = 3) as satisfied
+       count(case when satisfaction = 3 then 1 end) as satisfied
 from requests
-group by all
+group by cast(received_at as date), street_code, cast(closed_at as date)
 order by day, street_code, closed_day
 """
 

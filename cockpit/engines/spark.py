@@ -31,7 +31,7 @@ from cockpit.duck import ident
 from cockpit.engines import EngineError, bytes_message, timeout_message
 from cockpit.engines.spark_server import SESSION_CONF
 from cockpit.portable import to_spark
-from cockpit.snapshot import rollup_sources
+from cockpit.snapshot import CLOSING_DAILY_SQL, rollup_sources
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,9 @@ _INTERRUPT_EVERY_S = 0.25
 
 
 def _table_sources(snapshot_dir: Path) -> dict[str, tuple[str, Any]]:
-    """{view: ("parquet", path) | ("empty", select-sql)} of a snapshot, as `cockpit.snapshot` defines
-    them for DuckDB: tables, requests over its month partitions, rollups, empty absent core tables."""
+    """{view: ("parquet", path) | ("requests", folder) | ("empty" or "sql", select-sql)} of a snapshot,
+    as `cockpit.snapshot` defines them for DuckDB: tables, requests over its month partitions,
+    rollups, empty absent core tables, the closing-day rollup an older snapshot lacks."""
     out: dict[str, tuple[str, Any]] = {}
     for path in sorted((snapshot_dir / "tables").glob("*.parquet")):
         out[path.stem] = ("parquet", path)
@@ -59,6 +60,9 @@ def _table_sources(snapshot_dir: Path) -> dict[str, tuple[str, Any]]:
     for name, source in rollup_sources(snapshot_dir).items():
         # a rollup kept per month is read as its folder (Spark reads every file in it)
         out[name] = ("parquet", source.parent if source.name == "*.parquet" else source)
+    if "requests_closing_daily" not in out and "requests" in out:
+        # a snapshot published before this rollup existed: derived from its requests, as for DuckDB
+        out["requests_closing_daily"] = ("sql", CLOSING_DAILY_SQL)
     return out
 
 
@@ -75,14 +79,16 @@ class SparkEngine:
         """The session whose temporary views are this snapshot's tables (created once)."""
         if self._pid != os.getpid():  # forked: the parent's gRPC channels are not ours
             self._sessions, self._pid = {}, os.getpid()
-        found = self._sessions.get(snapshot_id)
+        # Keyed by the folder as well: two stores may hold snapshots of the same id.
+        key = f"{snapshot_id}|{Path(snapshot_dir).resolve()}"
+        found = self._sessions.get(key)
         if found is not None:
             return found
         with self._lock:
-            found = self._sessions.get(snapshot_id)
+            found = self._sessions.get(key)
             if found is None:
                 found = self._open(snapshot_dir)
-                self._sessions[snapshot_id] = found
+                self._sessions[key] = found
             return found
 
     def _open(self, snapshot_dir: Path):
