@@ -6,12 +6,11 @@ only adapts these functions; tests call them directly."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, NamedTuple
 
 import pandas as pd
-import plotly
 from dash import dcc, no_update
+from plotly.io.json import to_json_plotly
 
 from cockpit.filters import parse_query, resolve
 from cockpit.visuals.base import safe_id
@@ -158,8 +157,7 @@ def sync_state(views: Views, inp: SyncIn, trigger: Any = None, value: Any = None
     text_ids, csv_ids = list(inp.text_ids or []), list(inp.csv_ids or [])
     try:
         page = views.page_for(inp.pathname)
-        res = resolve(new, views.db, views.jurisdiction(),
-                      street_page=bool(page and page.template == "street"))
+        res = _resolve_on(views, new, page)
     except LookupError:
         return SyncOut.unchanged(bars, navs, picks, len(text_ids), len(csv_ids))
     views.audit_view(res, inp.pathname)  # a drill-down or a period change is a view of its region too
@@ -195,17 +193,19 @@ def _shown_controls(views: Views, state: Any, page: Any, trigger: Any) -> shell.
     if not isinstance(trigger, dict):
         return None
     try:
-        res = resolve(state, views.db, views.jurisdiction(),
-                      street_page=bool(page and page.template == "street"))
+        return views.controls(_resolve_on(views, state, page), page, state)
     except LookupError:
         return None
-    return views.controls(res, page, state)
+
+
+def _resolve_on(views: Views, state: Any, page: Any):
+    """A state resolved for the viewer on `page` (a street page resolves its street too)."""
+    return resolve(state, views.db, views.jurisdiction(), street_page=bool(page and page.template == "street"))
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal as the client receives them (Dash components compared by their JSON)."""
-    return json.dumps(a, cls=plotly.utils.PlotlyJSONEncoder, sort_keys=True) == \
-        json.dumps(b, cls=plotly.utils.PlotlyJSONEncoder, sort_keys=True)
+    """Equal as the client receives them: Dash's own JSON of each (components included)."""
+    return to_json_plotly(a) == to_json_plotly(b)
 
 
 def _language(views: Views, lang: str, inp: SyncIn, bars: int, navs: int, picks: int, text_ids: list,

@@ -17,8 +17,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import plotly.utils
 from dash import Patch
+from plotly.io.json import to_json_plotly
 
 #: Bounds of one worker's memo: entries and the bytes of their JSON.
 MAX_ENTRIES = 512
@@ -71,7 +71,7 @@ class RenderMemo:
             data, ukey, patched = hit
             return json.loads(data), ukey, patched
         out = render()
-        data = json.dumps(out.value, cls=plotly.utils.PlotlyJSONEncoder).encode()
+        data = to_json_plotly(out.value).encode()  # what Dash itself sends
         with self._lock:
             self.misses += 1
             if len(data) <= MAX_ENTRY_BYTES and key not in self._items:
